@@ -1,0 +1,40 @@
+/**
+ * LMTP failures. `responseCode` is the reply code smtp-server sends; it adds the
+ * enhanced status code (RFC 3463) that belongs to that code: 451 → 4.3.0, 550 → 5.1.1.
+ */
+import { MailbridgeError } from '../shared/errors.ts'
+
+export class LmtpError extends MailbridgeError {
+  override name = 'LmtpError'
+  constructor(
+    readonly responseCode: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+  }
+}
+
+/** The message could not be handed off durably: Postfix must keep it and retry (451 4.3.0). */
+export class HandoffError extends LmtpError {
+  override name = 'HandoffError'
+  constructor(message: string, options?: ErrorOptions) {
+    super(451, message, options)
+  }
+}
+
+/** A recipient this edge does not accept mail for (550 5.1.1). */
+export class UnknownRecipientError extends LmtpError {
+  override name = 'UnknownRecipientError'
+  constructor(address: string) {
+    super(550, `<${address}>: recipient domain not accepted here`)
+  }
+}
+
+/** The message went over the size limit while it was being received. */
+export class MessageTooBigError extends LmtpError {
+  override name = 'MessageTooBigError'
+  constructor(limit: number) {
+    super(552, `Message exceeds fixed maximum message size ${limit}`)
+  }
+}

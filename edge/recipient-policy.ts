@@ -1,0 +1,18 @@
+/** Which recipients the edge accepts. Pure: no I/O, tested directly. */
+
+/** The domain of an address, lower-cased; `""` when there is none. */
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf('@')
+  return at < 0 ? '' : address.slice(at + 1).toLowerCase()
+}
+
+/**
+ * True when mail for `address` is accepted: its domain is one of `domains` (already
+ * lower-case), or `domains` is empty, which accepts every domain. A recipient without a
+ * domain is never accepted: Postfix always qualifies addresses before LMTP.
+ */
+export function acceptsRecipient(address: string, domains: readonly string[]): boolean {
+  const domain = domainOf(address)
+  if (!domain) return false
+  return domains.length === 0 || domains.includes(domain)
+}

@@ -1,0 +1,106 @@
+/**
+ * Ingest: one queued LMTP transaction → the message in each recipient's mailbox, and
+ * one webhook job per subscribed endpoint. Idempotent by message id: a redelivered
+ * record overwrites the same objects and queues no job twice.
+ */
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
+import { parseQueuedMessage, type QueuedMessage, type WebhookJob } from '../../shared/envelope.ts'
+import { MalformedRecordError } from '../../shared/errors.ts'
+import type { Logger } from '../../shared/logger.ts'
+import { mailboxName } from '../../shared/mailbox-layout.ts'
+import type { MailboxStore } from '../../shared/mailbox-store.ts'
+import { buildStoredMessage, parseMail } from '../../shared/message.ts'
+import type { S3Objects } from '../../shared/s3-objects.ts'
+import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
+import type { WebhookEndpoint, WebhookStore } from '../../shared/webhook-store.ts'
+
+export interface IngestDeps {
+  mailboxes: MailboxStore
+  webhooks: WebhookStore
+  /** Reads raw messages the edge staged in S3. */
+  objects: S3Objects
+  sqs: SQSClient
+  webhookQueueUrl: string
+  logger: Logger
+}
+
+/** Recipients grouped by mailbox, in first-seen order. */
+export function groupByMailbox(rcptTo: string[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>()
+  for (const rcpt of rcptTo) {
+    const mailbox = mailboxName(rcpt)
+    groups.set(mailbox, [...(groups.get(mailbox) ?? []), rcpt])
+  }
+  return groups
+}
+
+/** The webhook jobs for one message: one per endpoint that subscribes to any of its mailboxes. */
+export function planWebhookJobs(
+  messageId: string,
+  groups: Map<string, string[]>,
+  endpoints: WebhookEndpoint[],
+): WebhookJob[] {
+  const jobs: WebhookJob[] = []
+  for (const endpoint of endpoints) {
+    const mailboxes = [...groups.keys()].filter(
+      (mailbox) => endpoint.mailbox === null || mailboxName(endpoint.mailbox) === mailbox,
+    )
+    if (mailboxes.length === 0) continue
+    const rcptTo = mailboxes.flatMap((mailbox) => groups.get(mailbox) ?? [])
+    jobs.push({ v: 1, messageId, endpointId: endpoint.id, mailboxes, rcptTo })
+  }
+  return jobs
+}
+
+async function loadRaw(queued: QueuedMessage, objects: S3Objects): Promise<Uint8Array> {
+  if ('base64' in queued.raw) return Buffer.from(queued.raw.base64, 'base64')
+  const { bucket, key } = queued.raw.s3
+  if (bucket !== objects.bucket) {
+    throw new MalformedRecordError(`raw message is in bucket ${bucket}, not ${objects.bucket}`)
+  }
+  const raw = await objects.getBytes(key)
+  if (raw === undefined) throw new MalformedRecordError(`staged raw message ${key} is missing`)
+  return raw
+}
+
+export async function ingest(body: string, deps: IngestDeps): Promise<void> {
+  const queued = parseQueuedMessage(body)
+  const raw = await loadRaw(queued, deps.objects)
+  const { email, error } = await parseMail(raw)
+  if (error !== undefined) {
+    deps.logger.warn({ messageId: queued.id, err: error }, 'MIME parse failed, raw kept')
+  }
+  const groups = groupByMailbox(queued.envelope.rcptTo)
+  await Promise.all(
+    [...groups].map(([mailbox, rcptTo]) =>
+      deps.mailboxes.put(raw, buildStoredMessage(queued, mailbox, rcptTo, email, error)),
+    ),
+  )
+  const jobs = planWebhookJobs(queued.id, groups, await deps.webhooks.list())
+  await Promise.all(jobs.map((job) => queueJob(job, deps)))
+  deps.logger.info(
+    { messageId: queued.id, mailboxes: [...groups.keys()], webhooks: jobs.length },
+    'message stored',
+  )
+}
+
+async function queueJob(job: WebhookJob, deps: IngestDeps): Promise<void> {
+  // The record is written after the send: a crash in between queues the job again on
+  // redelivery, which the deliver side absorbs (same webhook-id, delivered state checked).
+  if ((await deps.webhooks.getDelivery(job.messageId, job.endpointId)) !== undefined) return
+  await deps.sqs.send(
+    new SendMessageCommand({ QueueUrl: deps.webhookQueueUrl, MessageBody: JSON.stringify(job) }),
+  )
+  await deps.webhooks.putDelivery({
+    messageId: job.messageId,
+    endpointId: job.endpointId,
+    status: 'queued',
+    attempts: 0,
+    updatedAt: new Date().toISOString(),
+  })
+}
+
+/** The SQS batch handler over injected clients: Lambda's handler.ts and local mode both use it. */
+export function createIngestHandler(deps: IngestDeps): SqsBatchHandler {
+  return sqsBatchHandler((record) => ingest(record.body, deps), deps.logger)
+}

@@ -1,0 +1,67 @@
+/**
+ * Creates the bucket and the queues (each with its dead-letter queue) that serverless.yml
+ * declares in AWS, through the SDK, so that local mode works the same on the embedded
+ * emulator, LocalStack or MinIO + an SQS emulator. Creating what exists is a no-op.
+ */
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3'
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs'
+
+export interface QueueSpec {
+  name: string
+  /** Seconds a received message stays hidden: the retry delay after a failure. */
+  visibilityTimeout: number
+  /** Receives before a message moves to `{name}-dlq`. */
+  maxReceiveCount: number
+}
+
+export interface Resources {
+  ingestQueueUrl: string
+  webhookQueueUrl: string
+}
+
+async function createQueue(sqs: SQSClient, spec: QueueSpec): Promise<string> {
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${spec.name}-dlq` }))
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+  )
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: spec.name,
+      Attributes: {
+        VisibilityTimeout: String(spec.visibilityTimeout),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: attributes.Attributes?.QueueArn,
+          maxReceiveCount: spec.maxReceiveCount,
+        }),
+      },
+    }),
+  )
+  if (!queue.QueueUrl) throw new Error(`CreateQueue ${spec.name} returned no URL`)
+  return queue.QueueUrl
+}
+
+export async function ensureResources(
+  clients: { s3: S3Client; sqs: SQSClient },
+  names: { bucket: string; ingestQueue: string; webhookQueue: string },
+  retryDelaySeconds = { ingest: 30, webhook: 10 },
+): Promise<Resources> {
+  try {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: names.bucket }))
+  } catch (error) {
+    const name = (error as { name?: string }).name
+    if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw error
+  }
+  const [ingestQueueUrl, webhookQueueUrl] = await Promise.all([
+    createQueue(clients.sqs, {
+      name: names.ingestQueue,
+      visibilityTimeout: retryDelaySeconds.ingest,
+      maxReceiveCount: 5,
+    }),
+    createQueue(clients.sqs, {
+      name: names.webhookQueue,
+      visibilityTimeout: retryDelaySeconds.webhook,
+      maxReceiveCount: 8,
+    }),
+  ])
+  return { ingestQueueUrl, webhookQueueUrl }
+}

@@ -1,0 +1,29 @@
+/** AWS SDK clients built from config: the same code talks to AWS, LocalStack, MinIO or the emulator. */
+import { S3Client } from '@aws-sdk/client-s3'
+import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs'
+import type { Config } from './config.ts'
+
+export function createS3Client(aws: Config['aws']): S3Client {
+  return new S3Client({
+    region: aws.region,
+    endpoint: aws.endpoint,
+    forcePathStyle: aws.forcePathStyle,
+    credentials: aws.credentials,
+    // The SDK's default CRC32 checksums are refused by some S3-compatible servers; AWS
+    // needs them only where an operation requires one.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  })
+}
+
+export function createSqsClient(aws: Config['aws']): SQSClient {
+  return new SQSClient({ region: aws.region, endpoint: aws.endpoint, credentials: aws.credentials })
+}
+
+/** A queue URL as given, or looked up from a queue name. */
+export async function resolveQueueUrl(sqs: SQSClient, nameOrUrl: string): Promise<string> {
+  if (/^https?:\/\//.test(nameOrUrl)) return nameOrUrl
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: nameOrUrl }))
+  if (!QueueUrl) throw new Error(`queue ${nameOrUrl} has no URL`)
+  return QueueUrl
+}

@@ -1,0 +1,187 @@
+/**
+ * Settings, read once at start from the environment and an optional JSON file, typed,
+ * and loud when wrong: a bad value throws a ConfigError naming the variable.
+ *
+ * The file (path in MAILBRIDGE_CONFIG) is a JSON object with the same names as the
+ * variables, e.g. `{ "MAILBRIDGE_DOMAINS": ["example.com"], "MAILBRIDGE_LMTP_PORT": 2424 }`.
+ * A variable set in the environment wins over the file.
+ */
+import { readFileSync } from 'node:fs'
+import { ConfigError } from './errors.ts'
+
+export interface SocketListenerConfig {
+  path: string
+  /** File mode of the socket, e.g. 0o600 so only its owner (postfix) can connect. */
+  mode: number
+}
+
+export interface Config {
+  aws: {
+    region: string
+    /** S3/SQS endpoint for LocalStack, MinIO or the embedded emulator; unset for AWS. */
+    endpoint: string | undefined
+    /** Path-style S3 URLs (`endpoint/bucket/key`), which most S3-compatible servers need. */
+    forcePathStyle: boolean
+    /**
+     * Fixed credentials, set only for the embedded emulator; otherwise the SDK's own
+     * chain (environment, profile, Lambda role) applies.
+     */
+    credentials?: { accessKeyId: string; secretAccessKey: string }
+  }
+  bucket: string
+  /** Queue URL, or a queue name to look up. */
+  ingestQueue: string
+  webhookQueue: string
+  edge: {
+    /** TCP listener, or undefined when MAILBRIDGE_LMTP_PORT is `off`. */
+    tcp: { host: string; port: number } | undefined
+    socket: SocketListenerConfig | undefined
+    /** Accepted recipient domains, lower-case; empty accepts every domain. */
+    domains: string[]
+    /** Largest message accepted, in bytes; advertised as SIZE. */
+    maxMessageBytes: number
+    /** Largest SQS message body the edge sends, in bytes; a bigger message is staged in S3. */
+    queueMessageMaxBytes: number
+    /** Name in the LMTP greeting. */
+    hostname: string
+  }
+  api: { host: string; port: number; key: string | undefined }
+  local: {
+    /** Port of the embedded S3/SQS emulator in local mode. */
+    emulatorPort: number
+    /** False runs local mode against AWS itself (no AWS_ENDPOINT_URL, no emulator). */
+    embedded: boolean
+  }
+}
+
+type Source = Record<string, unknown>
+
+function read(source: Source, name: string): string | undefined {
+  const value = source[name]
+  if (value === undefined || value === null || value === '') return undefined
+  if (Array.isArray(value)) return value.join(',')
+  return String(value)
+}
+
+function integer(source: Source, name: string, fallback: number, min: number, max: number) {
+  const text = read(source, name)
+  if (text === undefined) return fallback
+  const value = Number(text)
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${text}"`)
+  }
+  return value
+}
+
+function boolean(source: Source, name: string, fallback: boolean): boolean {
+  const text = read(source, name)?.toLowerCase()
+  if (text === undefined) return fallback
+  if (['1', 'true', 'yes'].includes(text)) return true
+  if (['0', 'false', 'no'].includes(text)) return false
+  throw new ConfigError(`${name} must be true or false, got "${text}"`)
+}
+
+function fileMode(source: Source, name: string, fallback: number): number {
+  const text = read(source, name)
+  if (text === undefined) return fallback
+  if (!/^0?[0-7]{3}$/.test(text)) {
+    throw new ConfigError(`${name} must be an octal file mode such as 0600, got "${text}"`)
+  }
+  return Number.parseInt(text, 8)
+}
+
+function domains(source: Source, name: string): string[] {
+  const text = read(source, name)
+  if (text === undefined || text.trim() === '*') return []
+  const list = text
+    .split(/[\s,]+/)
+    .map((domain) => domain.trim().toLowerCase())
+    .filter(Boolean)
+  for (const domain of list) {
+    if (!/^[a-z0-9.-]+$/.test(domain) || domain.startsWith('.') || domain.endsWith('.')) {
+      throw new ConfigError(`${name} has an invalid domain "${domain}"`)
+    }
+  }
+  return list
+}
+
+function loadFile(env: Source): Source {
+  const path = read(env, 'MAILBRIDGE_CONFIG')
+  if (path === undefined) return {}
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new ConfigError(`MAILBRIDGE_CONFIG: cannot read ${path}: ${(error as Error).message}`)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    throw new ConfigError(`MAILBRIDGE_CONFIG: ${path} is not JSON: ${(error as Error).message}`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(`MAILBRIDGE_CONFIG: ${path} must hold a JSON object`)
+  }
+  return value as Source
+}
+
+/** Reads every setting; throws a ConfigError for the first bad one. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const source: Source = { ...loadFile(env), ...env }
+  const endpoint = read(source, 'AWS_ENDPOINT_URL')
+  const lmtpPort = read(source, 'MAILBRIDGE_LMTP_PORT')
+  const socketPath = read(source, 'MAILBRIDGE_LMTP_SOCKET')
+  const tcpOff = lmtpPort?.toLowerCase() === 'off'
+  if (tcpOff && socketPath === undefined) {
+    throw new ConfigError('MAILBRIDGE_LMTP_PORT is off and MAILBRIDGE_LMTP_SOCKET is not set')
+  }
+  return {
+    aws: {
+      region: read(source, 'AWS_REGION') ?? read(source, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
+      endpoint,
+      forcePathStyle: boolean(source, 'MAILBRIDGE_S3_FORCE_PATH_STYLE', endpoint !== undefined),
+    },
+    bucket: read(source, 'MAILBRIDGE_BUCKET') ?? 'mailbridge',
+    ingestQueue: read(source, 'MAILBRIDGE_INGEST_QUEUE') ?? 'mailbridge-ingest',
+    webhookQueue: read(source, 'MAILBRIDGE_WEBHOOK_QUEUE') ?? 'mailbridge-webhooks',
+    edge: {
+      tcp: tcpOff
+        ? undefined
+        : {
+            host: read(source, 'MAILBRIDGE_LMTP_HOST') ?? '127.0.0.1',
+            port: integer(source, 'MAILBRIDGE_LMTP_PORT', 2424, 0, 65535),
+          },
+      socket:
+        socketPath === undefined
+          ? undefined
+          : { path: socketPath, mode: fileMode(source, 'MAILBRIDGE_LMTP_SOCKET_MODE', 0o600) },
+      domains: domains(source, 'MAILBRIDGE_DOMAINS'),
+      maxMessageBytes: integer(
+        source,
+        'MAILBRIDGE_MAX_MESSAGE_BYTES',
+        50 * 1024 * 1024,
+        1024,
+        2 ** 31,
+      ),
+      // 256 KiB: the limit of queues created before 2025 and of most emulators.
+      queueMessageMaxBytes: integer(
+        source,
+        'MAILBRIDGE_QUEUE_MESSAGE_MAX_BYTES',
+        262_144,
+        4096,
+        1_048_576,
+      ),
+      hostname: read(source, 'MAILBRIDGE_HOSTNAME') ?? 'mailbridge',
+    },
+    api: {
+      host: read(source, 'MAILBRIDGE_API_HOST') ?? '127.0.0.1',
+      port: integer(source, 'MAILBRIDGE_API_PORT', 8787, 0, 65535),
+      key: read(source, 'MAILBRIDGE_API_KEY'),
+    },
+    local: {
+      emulatorPort: integer(source, 'MAILBRIDGE_EMULATOR_PORT', 4566, 0, 65535),
+      embedded: endpoint === undefined && boolean(source, 'MAILBRIDGE_EMBEDDED', true),
+    },
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Wire types of the two queues: what the edge sends to ingest, and what ingest sends to
+ * deliver. Both are validated when read, so a malformed record is reported, never guessed at.
+ */
+import { z } from 'zod'
+import { MalformedRecordError } from './errors.ts'
+
+/** Where the raw message is: inline in the queue message, or staged in S3 by the edge. */
+export const RawRefSchema = z.union([
+  z.object({
+    /** The raw message, base64: SQS bodies must be XML-legal text, mail need not be. */
+    base64: z.string(),
+  }),
+  z.object({
+    /** Bucket and key of the staged raw message. */
+    s3: z.object({ bucket: z.string().min(1), key: z.string().min(1) }),
+  }),
+])
+export type RawRef = z.infer<typeof RawRefSchema>
+
+export const QueuedMessageSchema = z.object({
+  /** Format version: a later edge may change the shape without confusing an older ingest. */
+  v: z.literal(1),
+  /** Time-sortable message id (ULID) given at the edge; the key of idempotent storage. */
+  id: z.string().length(26),
+  /** When the edge received the end of DATA, ISO 8601. */
+  receivedAt: z.iso.datetime(),
+  envelope: z.object({
+    /** MAIL FROM, `""` for the null sender of bounces (`MAIL FROM:<>`). */
+    mailFrom: z.string(),
+    /** Every accepted RCPT TO, in the order given. */
+    rcptTo: z.array(z.string().min(1)).min(1),
+  }),
+  /** Size of the raw message in bytes, as received after DATA. */
+  size: z.number().int().nonnegative(),
+  raw: RawRefSchema,
+  /** The LMTP client, for logs and trace headers. */
+  client: z
+    .object({ address: z.string(), hostname: z.string().optional(), lhlo: z.string().optional() })
+    .optional(),
+})
+/** One LMTP transaction, as queued by the edge for ingest. */
+export type QueuedMessage = z.infer<typeof QueuedMessageSchema>
+
+export const WebhookJobSchema = z.object({
+  v: z.literal(1),
+  /** The message this notification is about. */
+  messageId: z.string().length(26),
+  /** The endpoint to notify. */
+  endpointId: z.string().min(1),
+  /** The mailboxes the message was stored in that this endpoint subscribes to. */
+  mailboxes: z.array(z.string().min(1)).min(1),
+  /** The RCPT TO addresses that led to those mailboxes, as the client wrote them. */
+  rcptTo: z.array(z.string().min(1)).min(1),
+})
+/** One notification to send: a message for one endpoint. */
+export type WebhookJob = z.infer<typeof WebhookJobSchema>
+
+function parseJson<T>(schema: z.ZodType<T>, body: string, what: string): T {
+  let value: unknown
+  try {
+    value = JSON.parse(body)
+  } catch {
+    throw new MalformedRecordError(`${what} is not JSON`)
+  }
+  const result = schema.safeParse(value)
+  if (!result.success) {
+    throw new MalformedRecordError(`${what} is malformed: ${z.prettifyError(result.error)}`)
+  }
+  return result.data
+}
+
+export function parseQueuedMessage(body: string): QueuedMessage {
+  return parseJson(QueuedMessageSchema, body, 'queued message')
+}
+
+export function parseWebhookJob(body: string): WebhookJob {
+  return parseJson(WebhookJobSchema, body, 'webhook job')
+}

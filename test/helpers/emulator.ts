@@ -1,0 +1,46 @@
+/**
+ * A real S3/SQS emulator (fauxqs) on a free loopback port, with the bucket and queues
+ * created through the real SDK clients, exactly as local mode does it.
+ */
+import type { S3Client } from '@aws-sdk/client-s3'
+import type { SQSClient } from '@aws-sdk/client-sqs'
+import { startFauxqs } from 'fauxqs'
+import { ensureResources } from '../../local/resources.ts'
+import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
+import { type Config, loadConfig } from '../../shared/config.ts'
+
+export interface Emulator {
+  endpoint: string
+  config: Config
+  s3: S3Client
+  sqs: SQSClient
+  bucket: string
+  ingestQueueUrl: string
+  webhookQueueUrl: string
+  stop(): Promise<void>
+}
+
+export async function startEmulator(
+  env: NodeJS.ProcessEnv = {},
+  retryDelaySeconds = { ingest: 30, webhook: 10 },
+): Promise<Emulator> {
+  const server = await startFauxqs({ port: 0, logger: false, host: '127.0.0.1' })
+  const config = loadConfig({ ...env, AWS_ENDPOINT_URL: server.address })
+  config.aws.credentials = { accessKeyId: 'test', secretAccessKey: 'test' }
+  const s3 = createS3Client(config.aws)
+  const sqs = createSqsClient(config.aws)
+  const resources = await ensureResources({ s3, sqs }, config, retryDelaySeconds)
+  return {
+    endpoint: server.address,
+    config,
+    s3,
+    sqs,
+    bucket: config.bucket,
+    ...resources,
+    async stop() {
+      s3.destroy()
+      sqs.destroy()
+      await server.stop()
+    },
+  }
+}
