@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { after, before, test } from 'node:test'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs'
+import { createIngestHandler } from '../../functions/ingest/ingest.ts'
+import { parseWebhookJob } from '../../shared/envelope.ts'
+import { createLogger } from '../../shared/logger.ts'
+import { MailboxStore } from '../../shared/mailbox-store.ts'
+import { WebhookStore } from '../../shared/webhook-store.ts'
+import { type Emulator, startEmulator } from '../helpers/emulator.ts'
+import { queuedMessage, sqsEvent, sqsRecord } from '../helpers/factories.ts'
+
+const fixture = readFileSync(new URL('../fixtures/simple.eml', import.meta.url))
+let emulator: Emulator
+let mailboxes: MailboxStore
+let webhooks: WebhookStore
+let handler: ReturnType<typeof createIngestHandler>
+
+before(async () => {
+  emulator = await startEmulator({}, { ingest: 1, webhook: 1 })
+  mailboxes = new MailboxStore(emulator.s3, emulator.bucket)
+  webhooks = new WebhookStore(emulator.s3, emulator.bucket)
+  handler = createIngestHandler({
+    mailboxes,
+    webhooks,
+    objects: mailboxes.objects,
+    sqs: emulator.sqs,
+    webhookQueueUrl: emulator.webhookQueueUrl,
+    logger: createLogger('test-ingest'),
+  })
+})
+after(() => emulator.stop())
+
+async function drainWebhookQueue() {
+  const jobs = []
+  for (;;) {
+    const { Messages = [] } = await emulator.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: emulator.webhookQueueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+      }),
+    )
+    if (Messages.length === 0) return jobs
+    jobs.push(...Messages.map((m) => parseWebhookJob(m.Body ?? '')))
+  }
+}
+
+test('stores the raw message and the parsed one in each recipient mailbox', async () => {
+  // Prepare
+  const queued = queuedMessage(fixture, ['Bob@example.com', 'carol@example.com'])
+  // Act
+  const result = await handler(sqsEvent(sqsRecord(JSON.stringify(queued))))
+  // Assess
+  assert.deepEqual(result.batchItemFailures, [])
+  for (const [mailbox, rcpt] of [
+    ['bob@example.com', 'Bob@example.com'],
+    ['carol@example.com', 'carol@example.com'],
+  ] as const) {
+    const raw = await mailboxes.getRaw(mailbox, queued.id)
+    assert.ok(raw && Buffer.from(raw).equals(fixture), `raw bytes in ${mailbox}`)
+    const message = await mailboxes.get(mailbox, queued.id)
+    assert.equal(message?.subject, 'Grüße from the fixture')
+    assert.deepEqual(message?.envelope.rcptTo, [rcpt], 'no mailbox sees the other recipients')
+    const page = await mailboxes.list(mailbox, 10)
+    assert.deepEqual(
+      page.messages.map((m) => m.id),
+      [queued.id],
+    )
+  }
+})
+
+test('a redelivered record creates no duplicate message and no duplicate webhook job', async () => {
+  const endpoint = await webhooks.create({ url: 'http://127.0.0.1:9/', mailbox: 'dup@example.com' })
+  await drainWebhookQueue()
+  const queued = queuedMessage(fixture, ['dup@example.com'])
+  const body = JSON.stringify(queued)
+
+  const first = await handler(sqsEvent(sqsRecord(body)))
+  const second = await handler(sqsEvent(sqsRecord(body, 2)))
+
+  assert.deepEqual([first.batchItemFailures, second.batchItemFailures], [[], []])
+  assert.equal(await mailboxes.count('dup@example.com'), 1)
+  const jobs = await drainWebhookQueue()
+  assert.deepEqual(
+    jobs.map((job) => [job.messageId, job.endpointId, job.mailboxes]),
+    [[queued.id, endpoint.id, ['dup@example.com']]],
+  )
+  await webhooks.delete(endpoint.id)
+})
+
+test('a raw message staged in S3 by the edge is read from there', async () => {
+  const key = 'incoming/staged-test.eml'
+  await emulator.s3.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: key, Body: fixture }))
+  const queued = queuedMessage(fixture, ['staged@example.com'], {
+    raw: { s3: { bucket: emulator.bucket, key } },
+  })
+  const result = await handler(sqsEvent(sqsRecord(JSON.stringify(queued))))
+  assert.deepEqual(result.batchItemFailures, [])
+  const raw = await mailboxes.getRaw('staged@example.com', queued.id)
+  assert.ok(raw && Buffer.from(raw).equals(fixture))
+})
+
+test('failed records are reported one by one; the good ones in the batch are stored', async () => {
+  const good = queuedMessage(fixture, ['batch@example.com'])
+  const missingStaged = queuedMessage(fixture, ['batch@example.com'], {
+    raw: { s3: { bucket: emulator.bucket, key: 'incoming/never-uploaded.eml' } },
+  })
+  const records = [
+    sqsRecord('{not json'),
+    sqsRecord(JSON.stringify(good)),
+    sqsRecord(JSON.stringify({ ...good, v: 7 })),
+    sqsRecord(JSON.stringify(missingStaged)),
+  ]
+  const result = await handler(sqsEvent(...records))
+  assert.deepEqual(
+    result.batchItemFailures.map((f) => f.itemIdentifier).sort(),
+    [records[0], records[2], records[3]].map((r) => r?.messageId).sort(),
+  )
+  assert.equal(await mailboxes.has('batch@example.com', good.id), true)
+  assert.equal(await mailboxes.count('batch@example.com'), 1)
+})
+
+test('a batch where every record fails is still answered, not thrown', async () => {
+  const result = await handler(sqsEvent(sqsRecord('x'), sqsRecord('y')))
+  assert.equal(result.batchItemFailures.length, 2)
+})

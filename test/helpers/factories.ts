@@ -1,0 +1,47 @@
+/** Event and record factories for the SQS-triggered handlers (as Powertools' tests do it). */
+import { randomUUID } from 'node:crypto'
+import type { SQSEvent, SQSRecord } from 'aws-lambda'
+import type { QueuedMessage } from '../../shared/envelope.ts'
+import { newMessageId } from '../../shared/message-id.ts'
+
+export function sqsRecord(body: string, receiveCount = 1): SQSRecord {
+  const now = String(Date.now())
+  return {
+    messageId: randomUUID(),
+    receiptHandle: randomUUID(),
+    body,
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: now,
+      SenderId: 'test',
+      ApproximateFirstReceiveTimestamp: now,
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:test',
+    awsRegion: 'us-east-1',
+  }
+}
+
+export function sqsEvent(...records: SQSRecord[]): SQSEvent {
+  return { Records: records }
+}
+
+/** A queued message as the edge would send it, with the raw message inline. */
+export function queuedMessage(
+  raw: string | Buffer,
+  rcptTo: string[],
+  overrides: Partial<QueuedMessage> = {},
+): QueuedMessage {
+  const bytes = Buffer.from(raw)
+  return {
+    v: 1,
+    id: newMessageId(),
+    receivedAt: new Date().toISOString(),
+    envelope: { mailFrom: 'sender@example.net', rcptTo },
+    size: bytes.length,
+    raw: { base64: bytes.toString('base64') },
+    ...overrides,
+  }
+}

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { loadConfig } from '../../shared/config.ts'
+import { ConfigError } from '../../shared/errors.ts'
+
+test('defaults: LMTP on 127.0.0.1:2424, API on 8787, every domain, AWS itself', () => {
+  const config = loadConfig({})
+  assert.deepEqual(config.edge.tcp, { host: '127.0.0.1', port: 2424 })
+  assert.equal(config.edge.socket, undefined)
+  assert.deepEqual(config.edge.domains, [])
+  assert.equal(config.api.port, 8787)
+  assert.equal(config.aws.endpoint, undefined)
+  assert.equal(config.aws.forcePathStyle, false)
+  assert.equal(config.local.embedded, true)
+})
+
+test('variables set ports, domains, socket and endpoint', () => {
+  const config = loadConfig({
+    MAILBRIDGE_LMTP_PORT: '2525',
+    MAILBRIDGE_API_PORT: '0',
+    MAILBRIDGE_DOMAINS: 'Example.com, mail.example.org',
+    MAILBRIDGE_LMTP_SOCKET: '/var/spool/postfix/private/mailbridge-lmtp',
+    MAILBRIDGE_LMTP_SOCKET_MODE: '0660',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+  })
+  assert.equal(config.edge.tcp?.port, 2525)
+  assert.equal(config.api.port, 0)
+  assert.deepEqual(config.edge.domains, ['example.com', 'mail.example.org'])
+  assert.deepEqual(config.edge.socket, {
+    path: '/var/spool/postfix/private/mailbridge-lmtp',
+    mode: 0o660,
+  })
+  assert.equal(config.aws.endpoint, 'http://127.0.0.1:4566')
+  assert.equal(config.aws.forcePathStyle, true)
+  assert.equal(config.local.embedded, false)
+})
+
+test('a config file sets the same names; the environment wins', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mailbridge-config-'))
+  const file = join(dir, 'mailbridge.json')
+  writeFileSync(
+    file,
+    JSON.stringify({ MAILBRIDGE_DOMAINS: ['a.test', 'b.test'], MAILBRIDGE_LMTP_PORT: 2600 }),
+  )
+  const config = loadConfig({ MAILBRIDGE_CONFIG: file, MAILBRIDGE_LMTP_PORT: '2700' })
+  assert.deepEqual(config.edge.domains, ['a.test', 'b.test'])
+  assert.equal(config.edge.tcp?.port, 2700)
+})
+
+test('bad values throw a ConfigError naming the variable', () => {
+  for (const [name, value] of [
+    ['MAILBRIDGE_LMTP_PORT', 'abc'],
+    ['MAILBRIDGE_LMTP_PORT', '70000'],
+    ['MAILBRIDGE_API_PORT', '-1'],
+    ['MAILBRIDGE_MAX_MESSAGE_BYTES', '0'],
+    ['MAILBRIDGE_LMTP_SOCKET_MODE', '999'],
+    ['MAILBRIDGE_DOMAINS', 'bad domain!'],
+    ['MAILBRIDGE_S3_FORCE_PATH_STYLE', 'maybe'],
+  ]) {
+    assert.throws(
+      () => loadConfig({ [name as string]: value, MAILBRIDGE_LMTP_SOCKET: '/tmp/x.sock' }),
+      (error: unknown) => error instanceof ConfigError && error.message.includes(name as string),
+      `${name}=${value}`,
+    )
+  }
+  assert.throws(() => loadConfig({ MAILBRIDGE_CONFIG: '/nonexistent/file.json' }), ConfigError)
+  assert.throws(() => loadConfig({ MAILBRIDGE_LMTP_PORT: 'off' }), /MAILBRIDGE_LMTP_SOCKET/)
+})

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { test } from 'node:test'
+import { groupByMailbox, planWebhookJobs } from '../../functions/ingest/ingest.ts'
+import { buildStoredMessage, parseMail, summarize } from '../../shared/message.ts'
+import { buildWebhookPayload, webhookId } from '../../shared/webhook-payload.ts'
+import type { WebhookEndpoint } from '../../shared/webhook-store.ts'
+import { queuedMessage } from '../helpers/factories.ts'
+
+const fixture = readFileSync(new URL('../fixtures/simple.eml', import.meta.url))
+
+test('a parsed message keeps addresses, decoded subject, text and attachment metadata', async () => {
+  const queued = queuedMessage(fixture, ['Bob@example.com'])
+  const { email, error } = await parseMail(fixture)
+  assert.equal(error, undefined)
+  const message = buildStoredMessage(queued, 'bob@example.com', ['Bob@example.com'], email)
+  assert.deepEqual(message.from, { address: 'alice@example.net', name: 'Alice Example' })
+  assert.deepEqual(
+    message.to.map((a) => a.address),
+    ['bob@example.com', 'carol@example.com'],
+  )
+  assert.deepEqual(message.cc, [{ address: 'dave@example.org', name: 'Dave, the Third' }])
+  assert.equal(message.subject, 'Grüße from the fixture')
+  assert.equal(message.messageId, '<fixture-simple@example.net>')
+  assert.match(message.text ?? '', /Hello Bob, grüße\.\n\.a line that starts with a dot/)
+  assert.deepEqual(message.attachments, [
+    {
+      index: 0,
+      filename: 'data.bin',
+      contentType: 'application/octet-stream',
+      size: 10,
+      contentId: null,
+      disposition: 'attachment',
+    },
+  ])
+  assert.deepEqual(message.envelope, {
+    mailFrom: 'sender@example.net',
+    rcptTo: ['Bob@example.com'],
+  })
+  assert.equal(message.headers[0]?.name, 'From')
+  const summary = summarize(message)
+  assert.equal(summary.snippet, 'Hello Bob, grüße. .a line that starts with a dot')
+  assert.equal(summary.attachments, 1)
+})
+
+test('bytes that are no MIME at all still give a stored message', async () => {
+  const raw = Buffer.from([0, 255, 10, 13, 0x80, 0x41])
+  const { email } = await parseMail(raw)
+  const message = buildStoredMessage(
+    queuedMessage(raw, ['a@x.test']),
+    'a@x.test',
+    ['a@x.test'],
+    email,
+  )
+  assert.equal(message.size, 6)
+  assert.equal(message.subject, null)
+})
+
+test('recipients group by mailbox; each endpoint gets one job for its mailboxes', () => {
+  const groups = groupByMailbox(['Bob@example.com', 'bob@example.com', 'carol@example.com'])
+  assert.deepEqual(
+    [...groups],
+    [
+      ['bob@example.com', ['Bob@example.com', 'bob@example.com']],
+      ['carol@example.com', ['carol@example.com']],
+    ],
+  )
+  const endpoint = (id: string, mailbox: string | null): WebhookEndpoint => ({
+    id,
+    mailbox,
+    url: 'http://127.0.0.1/',
+    secret: 'whsec_x',
+    createdAt: '',
+  })
+  const jobs = planWebhookJobs('01JDQ7Z8X9K2M3N4P5Q6R7S8T9', groups, [
+    endpoint('all', null),
+    endpoint('carol', 'Carol@Example.com'),
+    endpoint('nobody', 'dave@example.com'),
+  ])
+  assert.deepEqual(
+    jobs.map((job) => [job.endpointId, job.mailboxes, job.rcptTo]),
+    [
+      [
+        'all',
+        ['bob@example.com', 'carol@example.com'],
+        ['Bob@example.com', 'bob@example.com', 'carol@example.com'],
+      ],
+      ['carol', ['carol@example.com'], ['carol@example.com']],
+    ],
+  )
+})
+
+test('the webhook payload carries the message, its mailboxes and API links', async () => {
+  const queued = queuedMessage(fixture, ['bob@example.com'])
+  const { email } = await parseMail(fixture)
+  const message = buildStoredMessage(queued, 'bob@example.com', ['bob@example.com'], email)
+  const payload = buildWebhookPayload(message, ['bob@example.com'], ['bob@example.com'])
+  assert.equal(payload.type, 'message.received')
+  assert.equal(payload.timestamp, queued.receivedAt)
+  assert.equal(payload.data.id, queued.id)
+  assert.equal(payload.data.subject, 'Grüße from the fixture')
+  assert.deepEqual(payload.data.mailboxes, ['bob@example.com'])
+  assert.equal(payload.data.links.raw, `/v1/mailboxes/bob%40example.com/messages/${queued.id}/raw`)
+  assert.equal('mailbox' in payload.data, false)
+  assert.equal(webhookId(queued.id, 'wh_1'), `msg_${queued.id}_wh_1`)
+})
