@@ -1,0 +1,89 @@
+/**
+ * The HTTP API: a Hono app with injected stores, the same in Lambda, local mode and tests.
+ * Every error leaves as application/problem+json (RFC 9457).
+ */
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import { HTTPException } from 'hono/http-exception'
+import type { ZodError } from 'zod'
+import { createLogger, type Logger } from '../../shared/logger.ts'
+import type { MailboxStore } from '../../shared/mailbox-store.ts'
+import type { WebhookStore } from '../../shared/webhook-store.ts'
+import { bearerAuth } from './auth.ts'
+import { ApiError } from './errors.ts'
+import { problemResponse } from './problem.ts'
+import { registerMailboxRoutes } from './routes-mailboxes.ts'
+import { registerWebhookRoutes } from './routes-webhooks.ts'
+
+/** Largest request body, in bytes: webhook definitions are tiny, anything bigger is abuse. */
+export const MAX_BODY_BYTES = 1024 * 1024
+export const OPENAPI_PATH = '/v1/openapi.json'
+const API_VERSION = '1.0.0'
+
+export interface ApiDeps {
+  mailboxes: MailboxStore
+  webhooks: WebhookStore
+  /** The key clients send as `Authorization: Bearer <key>`. */
+  apiKey: string
+  logger?: Logger
+}
+
+/** Zod issues as one line, e.g. `query.limit: Too big: expected number to be <=200`. */
+function describeIssues(target: string, error: ZodError): string {
+  return error.issues
+    .map((issue) => `${[target, ...issue.path.map(String)].join('.')}: ${issue.message}`)
+    .join('; ')
+}
+
+export function createApp(deps: ApiDeps): OpenAPIHono {
+  const logger = deps.logger ?? createLogger('api')
+  const app = new OpenAPIHono({
+    defaultHook: (result) => {
+      if (!result.success) return problemResponse(400, describeIssues(result.target, result.error))
+    },
+  })
+
+  const auth = bearerAuth(deps.apiKey)
+  app.use('/v1/*', async (c, next) => {
+    // The OpenAPI document is public, so clients can be generated before a key exists.
+    if (c.req.path === OPENAPI_PATH) return next()
+    return auth(c, next)
+  })
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () =>
+        problemResponse(413, `The request body is larger than ${MAX_BODY_BYTES} bytes`),
+    }),
+  )
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The API key (MAILBRIDGE_API_KEY)',
+  })
+  registerMailboxRoutes(app, deps.mailboxes)
+  registerWebhookRoutes(app, deps.webhooks)
+  app.doc31(OPENAPI_PATH, {
+    openapi: '3.1.0',
+    info: { title: 'mailbridge API', version: API_VERSION },
+    security: [{ bearerAuth: [] }],
+  })
+
+  app.notFound((c) => problemResponse(404, `No route for ${c.req.method} ${c.req.path}`))
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      return problemResponse(error.status, error.message, error.headers)
+    }
+    // Hono's own: malformed JSON (400), unsupported media type (415) and the like.
+    if (error instanceof HTTPException && error.status < 500) {
+      const detail = error.status === 415 ? 'The body must be application/json' : error.message
+      return problemResponse(error.status, detail || 'The request was refused')
+    }
+    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed')
+    // Nothing from the error reaches the client: it may name buckets, keys or hosts.
+    return problemResponse(500, 'An unexpected error occurred; it has been logged')
+  })
+  return app
+}

@@ -1,0 +1,187 @@
+/**
+ * The edge on real sockets, driven by real LMTP clients (Python's smtplib.LMTP, swaks,
+ * Postfix's smtp-source), handing off to the emulator over the real SDK.
+ */
+import assert from 'node:assert/strict'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { GetObjectCommand } from '@aws-sdk/client-s3'
+import { Handoff } from '../../edge/handoff.ts'
+import { type RunningEdge, startEdge } from '../../edge/lmtp-server.ts'
+import { createSqsClient } from '../../shared/aws-clients.ts'
+import { createLogger } from '../../shared/logger.ts'
+import { type Emulator, startEmulator } from '../helpers/emulator.ts'
+import { pythonLmtp, smtpSource, swaksLmtp } from '../helpers/lmtp-clients.ts'
+import { drainQueue } from '../helpers/queue.ts'
+import { needCommands } from '../helpers/system.ts'
+
+const MESSAGE = Buffer.from(
+  'From: sender@example.net\r\nTo: ok@example.com\r\nSubject: edge test\r\n\r\nHello.\r\n.dot line\r\n',
+)
+
+let emulator: Emulator
+let edge: RunningEdge
+let dir: string
+let tcp: { host: string; port: number }
+let socket: { socketPath: string }
+
+function handoff(em: Emulator, sqs = em.sqs, sendTimeoutMs?: number) {
+  return new Handoff({
+    s3: em.s3,
+    sqs,
+    bucket: em.bucket,
+    queueUrl: em.ingestQueueUrl,
+    queueMessageMaxBytes: em.config.edge.queueMessageMaxBytes,
+    maxMessageBytes: em.config.edge.maxMessageBytes,
+    sendTimeoutMs,
+  })
+}
+
+before(async () => {
+  emulator = await startEmulator({ MAILBRIDGE_DOMAINS: 'example.com' })
+  dir = await mkdtemp(join(tmpdir(), 'mailbridge-edge-'))
+  edge = await startEdge({
+    config: {
+      ...emulator.config.edge,
+      tcp: { host: '127.0.0.1', port: 0 },
+      socket: { path: join(dir, 'lmtp.sock'), mode: 0o600 },
+    },
+    handoff: handoff(emulator),
+    logger: createLogger('test-edge'),
+  })
+  tcp = { host: '127.0.0.1', port: edge.tcp?.port ?? 0 }
+  socket = { socketPath: join(dir, 'lmtp.sock') }
+})
+
+after(async () => {
+  await edge.close()
+  await emulator.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+test('one reply per recipient: 250 for the known one, 550 5.1.1 for the unknown one', async (t) => {
+  if (!needCommands(t, ['python3'])) return
+  const result = await pythonLmtp(tcp, {
+    from: 'sender@example.net',
+    to: ['ok@example.com', 'nobody@elsewhere.test'],
+    data: MESSAGE,
+  })
+  assert.equal(result.rcpt[0]?.code, 250)
+  assert.equal(result.rcpt[1]?.code, 550)
+  assert.match(result.rcpt[1]?.message ?? '', /^5\.1\.1 /)
+  assert.equal(result.data.length, 1)
+  assert.equal(result.data[0]?.code, 250)
+  assert.match(result.data[0]?.message ?? '', /^2\.0\.0 Ok: queued as [0-9A-Z]{26}$/)
+
+  const [queued, ...rest] = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
+  assert.equal(rest.length, 0)
+  assert.deepEqual(queued?.envelope, { mailFrom: 'sender@example.net', rcptTo: ['ok@example.com'] })
+  assert.ok(queued && 'base64' in queued.raw)
+  assert.ok(Buffer.from(queued.raw.base64, 'base64').equals(MESSAGE), 'raw bytes as sent')
+  assert.equal(queued.size, MESSAGE.length)
+  assert.equal(result.data[0]?.message, `2.0.0 Ok: queued as ${queued.id}`)
+})
+
+test('recipients that differ only in case each get their reply after DATA', async (t) => {
+  if (!needCommands(t, ['python3'])) return
+  const result = await pythonLmtp(socket, {
+    from: 'sender@example.net',
+    to: ['u@example.com', 'U@example.com', 'v@example.com'],
+    data: MESSAGE,
+  })
+  assert.deepEqual(
+    result.rcpt.map((r) => r.code),
+    [250, 250, 250],
+  )
+  assert.deepEqual(
+    result.data.map((r) => r.code),
+    [250, 250, 250],
+  )
+  const [queued] = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
+  assert.deepEqual(queued?.envelope.rcptTo, ['u@example.com', 'U@example.com', 'v@example.com'])
+})
+
+test('swaks over the UNIX socket: LHLO features, then per-recipient replies', async (t) => {
+  if (!needCommands(t, ['swaks'])) return
+  assert.equal((await stat(socket.socketPath)).mode & 0o777, 0o600)
+  const { transcript } = await swaksLmtp(socket, {
+    from: 'sender@example.net',
+    to: ['a@example.com', 'b@example.com', 'c@unknown.test'],
+    data: MESSAGE,
+  })
+  for (const feature of ['PIPELINING', 'ENHANCEDSTATUSCODES', '8BITMIME', 'SMTPUTF8', 'SIZE']) {
+    assert.match(transcript, new RegExp(`<-\\s+250[- ]${feature}`), feature)
+  }
+  assert.match(transcript, /<\*\* +550 5\.1\.1 <c@unknown\.test>/)
+  assert.equal(transcript.match(/<- +250 2\.0\.0 Ok: queued as/g)?.length, 2, transcript)
+  const queued = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
+  assert.deepEqual(queued[0]?.envelope.rcptTo, ['a@example.com', 'b@example.com'])
+})
+
+test('a message too big for a queue message is staged in S3 and pointed to', async (t) => {
+  if (!needCommands(t, ['python3'])) return
+  const line = `${'x'.repeat(998)}\r\n`
+  const big = Buffer.concat([MESSAGE, Buffer.from(line.repeat(600))])
+  const result = await pythonLmtp(tcp, { from: '', to: ['big@example.com'], data: big })
+  assert.equal(result.data[0]?.code, 250)
+  const [queued] = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
+  assert.ok(queued && 's3' in queued.raw, 'staged')
+  assert.equal(queued.envelope.mailFrom, '')
+  const object = await emulator.s3.send(
+    new GetObjectCommand({ Bucket: queued.raw.s3.bucket, Key: queued.raw.s3.key }),
+  )
+  const bytes = Buffer.from((await object.Body?.transformToByteArray()) ?? [])
+  assert.equal(bytes.length, big.length)
+  assert.ok(bytes.equals(big))
+})
+
+test('smtp-source -L: every message of 20 sessions is queued', async (t) => {
+  if (!needCommands(t, ['smtp-source'])) return
+  const result = await smtpSource(tcp, {
+    sessions: 5,
+    messages: 20,
+    size: 2000,
+    from: 'load@example.net',
+    to: 'load@example.com',
+    reuse: true,
+  })
+  assert.equal(result.exitCode, 0, result.stderr)
+  const queued = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
+  assert.equal(queued.length, 20)
+  assert.equal(new Set(queued.map((q) => q.id)).size, 20)
+})
+
+test('451 4.3.0 for every recipient when the queue endpoint is unreachable', async (t) => {
+  if (!needCommands(t, ['python3'])) return
+  // A port that was just free and is closed again: connections are refused.
+  const closed = createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const { port } = closed.address() as { port: number }
+  await new Promise((resolve) => closed.close(resolve))
+  const deadSqs = createSqsClient({ ...emulator.config.aws, endpoint: `http://127.0.0.1:${port}` })
+  const broken = await startEdge({
+    config: { ...emulator.config.edge, tcp: { host: '127.0.0.1', port: 0 }, socket: undefined },
+    handoff: handoff(emulator, deadSqs, 5000),
+    logger: createLogger('test-edge-broken'),
+  })
+  try {
+    const result = await pythonLmtp(
+      { host: '127.0.0.1', port: broken.tcp?.port ?? 0 },
+      { from: 'sender@example.net', to: ['a@example.com', 'b@example.com'], data: MESSAGE },
+    )
+    assert.deepEqual(
+      result.data.map((r) => [r.code, r.message.slice(0, 6)]),
+      [
+        [451, '4.3.0 '],
+        [451, '4.3.0 '],
+      ],
+    )
+    assert.deepEqual(await drainQueue(emulator.sqs, emulator.ingestQueueUrl), [])
+  } finally {
+    await broken.close()
+    deadSqs.destroy()
+  }
+})
