@@ -19,7 +19,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -36,6 +36,8 @@ const STOCK_CONFIG_DIR = '/etc/postfix'
 const LOG_POLL_MS = 100
 // Default wait for a maillog line (ms): a first LMTP delivery takes well under a second.
 const DEFAULT_LOG_TIMEOUT_MS = 20_000
+// How far config files are backdated (ms); see backdate().
+const BACKDATE_MS = 60_000
 // Lines of maillog quoted in a timeout or startup error.
 const LOG_TAIL_LINES = 40
 
@@ -184,12 +186,27 @@ function masterCf(opts: PostfixOptions): string {
   return `${MASTER_CF}127.0.0.1:${opts.smtpPort} inet n - n - - smtpd\n`
 }
 
+/**
+ * Postfix programs refuse to read a main.cf modified within the last second or two (they
+ * poll until it is older, in case it is half written), which costs ~2 s per command right
+ * after writing it. A past mtime avoids that.
+ */
+async function backdate(configDir: string): Promise<void> {
+  const past = new Date(Date.now() - BACKDATE_MS)
+  for (const file of ['main.cf', 'master.cf']) {
+    await utimes(join(configDir, file), past, past)
+  }
+}
+
 function tail(log: string): string {
   return log.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n')
 }
 
 /** Starts a private Postfix instance; stop() it when done. Needs root. */
 export async function startPostfix(opts: PostfixOptions): Promise<Postfix> {
+  if (process.getuid?.() !== 0) {
+    throw new Error('startPostfix needs root: Postfix runs its master as root from its own config')
+  }
   const dir = await mkdtemp(join(tmpdir(), 'mailbridge-postfix-'))
   // The postfix user must reach data/ and queue/ below it (mkdtemp makes 0700).
   await chmod(dir, 0o755)
@@ -216,6 +233,7 @@ export async function startPostfix(opts: PostfixOptions): Promise<Postfix> {
   })
   await writeFile(join(configDir, 'main.cf'), mainCf(dir, opts))
   await writeFile(join(configDir, 'master.cf'), masterCf(opts))
+  await backdate(configDir)
   // set-permissions chdirs into the queue dir before creating what is below it.
   await mkdir(queueDir, { mode: 0o755 })
 
@@ -281,6 +299,7 @@ export async function startPostfix(opts: PostfixOptions): Promise<Postfix> {
     async configure(params) {
       const settings = Object.entries(params).map(([name, value]) => `${name}=${value}`)
       await runOk(POSTCONF, ['-c', configDir, '-e', ...settings], { env })
+      await backdate(configDir)
       await runOk(POSTFIX, ['-c', configDir, 'reload'], { env })
     },
     stop,
