@@ -13,6 +13,10 @@ export interface SocketListenerConfig {
   path: string
   /** File mode of the socket, e.g. 0o600 so only its owner (postfix) can connect. */
   mode: number
+  /** User (name or uid) to own the socket, e.g. `postfix`; unset keeps the process's own. */
+  owner?: string
+  /** Group (name or gid) of the socket; unset keeps the process's own. */
+  group?: string
 }
 
 export interface Config {
@@ -44,6 +48,10 @@ export interface Config {
     queueMessageMaxBytes: number
     /** Name in the LMTP greeting. */
     hostname: string
+    /** Most RCPT TO accepted in one transaction; past it `452 4.5.3` (RFC 5321 §4.5.3.1.10). */
+    maxRecipients: number
+    /** Where /healthz and /metrics listen, or undefined when MAILBRIDGE_EDGE_HTTP_PORT is `off`. */
+    http: { host: string; port: number } | undefined
   }
   api: { host: string; port: number; key: string | undefined }
   local: {
@@ -90,6 +98,16 @@ function fileMode(source: Source, name: string, fallback: number): number {
   return Number.parseInt(text, 8)
 }
 
+/** A user or group as a name (`postfix`) or a numeric id. */
+function account(source: Source, name: string): string | undefined {
+  const text = read(source, name)?.trim()
+  if (text === undefined) return undefined
+  if (!/^[a-z_][a-z0-9_.-]*\$?$|^\d+$/i.test(text)) {
+    throw new ConfigError(`${name} must be a user or group name or a numeric id, got "${text}"`)
+  }
+  return text
+}
+
 function domains(source: Source, name: string): string[] {
   const text = read(source, name)
   if (text === undefined || text.trim() === '*') return []
@@ -133,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const lmtpPort = read(source, 'MAILBRIDGE_LMTP_PORT')
   const socketPath = read(source, 'MAILBRIDGE_LMTP_SOCKET')
   const tcpOff = lmtpPort?.toLowerCase() === 'off'
+  const httpOff = read(source, 'MAILBRIDGE_EDGE_HTTP_PORT')?.toLowerCase() === 'off'
   if (tcpOff && socketPath === undefined) {
     throw new ConfigError('MAILBRIDGE_LMTP_PORT is off and MAILBRIDGE_LMTP_SOCKET is not set')
   }
@@ -155,7 +174,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       socket:
         socketPath === undefined
           ? undefined
-          : { path: socketPath, mode: fileMode(source, 'MAILBRIDGE_LMTP_SOCKET_MODE', 0o600) },
+          : {
+              path: socketPath,
+              mode: fileMode(source, 'MAILBRIDGE_LMTP_SOCKET_MODE', 0o600),
+              owner: account(source, 'MAILBRIDGE_LMTP_SOCKET_OWNER'),
+              group: account(source, 'MAILBRIDGE_LMTP_SOCKET_GROUP'),
+            },
       domains: domains(source, 'MAILBRIDGE_DOMAINS'),
       maxMessageBytes: integer(
         source,
@@ -173,6 +197,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         1_048_576,
       ),
       hostname: read(source, 'MAILBRIDGE_HOSTNAME') ?? 'mailbridge',
+      // Postfix sends at most lmtp_destination_recipient_limit (50) per transaction; 1000
+      // is smtpd_recipient_limit, the most any Postfix client would try.
+      maxRecipients: integer(source, 'MAILBRIDGE_MAX_RECIPIENTS', 1000, 1, 100_000),
+      http: httpOff
+        ? undefined
+        : {
+            host: read(source, 'MAILBRIDGE_EDGE_HTTP_HOST') ?? '127.0.0.1',
+            port: integer(source, 'MAILBRIDGE_EDGE_HTTP_PORT', 9425, 0, 65535),
+          },
     },
     api: {
       host: read(source, 'MAILBRIDGE_API_HOST') ?? '127.0.0.1',
