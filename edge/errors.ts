@@ -38,3 +38,21 @@ export class MessageTooBigError extends LmtpError {
     super(552, `Message exceeds fixed maximum message size ${limit}`)
   }
 }
+
+/** SQS did not take a queue message: the request failed, or its entry was refused. */
+export class QueueSendError extends MailbridgeError {
+  override name = 'QueueSendError'
+}
+
+/** The edge is draining for shutdown: the client should come back later (421). */
+export class ShuttingDownError extends LmtpError {
+  override name = 'ShuttingDownError'
+  constructor() {
+    super(421, 'mailbridge is shutting down, try again later')
+  }
+}
+
+/** The socket path is in use by a live listener, or is not a socket at all. */
+export class SocketPathError extends MailbridgeError {
+  override name = 'SocketPathError'
+}

@@ -1,18 +1,18 @@
 /**
  * The durable hand-off: one LMTP transaction becomes one SQS message, with the raw
- * message inline (base64) when it fits, else streamed to S3 under incoming/ and pointed
- * to. `deliver` resolves only once SQS acknowledged the message: that is what lets the
- * edge answer 250 and Postfix forget the mail.
+ * message (trace headers prepended) inline, base64, when it fits, else streamed to S3
+ * under incoming/ and pointed to. `deliver` resolves only once SQS acknowledged the
+ * message: that is what lets the edge answer 250 and Postfix forget the mail.
  */
 
 import { Readable } from 'node:stream'
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
+import type { SQSClient } from '@aws-sdk/client-sqs'
 import { Upload } from '@aws-sdk/lib-storage'
 import type { QueuedMessage, RawRef } from '../shared/envelope.ts'
 import { incomingRawKey } from '../shared/mailbox-layout.ts'
-import { newMessageId } from '../shared/message-id.ts'
 import { HandoffError, MessageTooBigError } from './errors.ts'
+import { QueueSender } from './queue-sender.ts'
 
 // How long one SQS send may take before the hand-off counts as failed (ms). Postfix's
 // own LMTP data timeout is 600 s; failing well before it gives a clean 451.
@@ -26,9 +26,15 @@ const UPLOAD_QUEUE_SIZE = 2
 export type DataStream = Readable & { sizeExceeded?: boolean; byteLength?: number }
 
 export interface HandoffRequest {
+  /** The message id (ULID) given by the edge. */
+  id: string
+  /** When DATA began, as the trace headers say. */
+  receivedAt: Date
   mailFrom: string
   rcptTo: string[]
   client?: QueuedMessage['client']
+  /** Bytes to put before the message as received: the trace headers. */
+  prefix?: string
 }
 
 export interface HandoffResult {
@@ -38,6 +44,8 @@ export interface HandoffResult {
   queueMessageId: string
   /** True when the raw message went to S3 rather than inline. */
   staged: boolean
+  /** From the last byte of DATA to SQS's acknowledgement (ms). */
+  handoffMs: number
 }
 
 export interface HandoffOptions {
@@ -52,8 +60,16 @@ export interface HandoffOptions {
   sendTimeoutMs?: number
 }
 
+interface Read {
+  raw: RawRef
+  /** Bytes of the raw message as stored: trace headers and the message received. */
+  size: number
+  dataEnd: number
+}
+
 export class Handoff {
   readonly #options: HandoffOptions
+  readonly #queue: QueueSender
   // Raw bytes beyond this cannot fit a queue message once base64 (4/3) and the JSON
   // envelope are added; reading stops buffering and switches to S3 there.
   readonly #inlineLimit: number
@@ -61,6 +77,12 @@ export class Handoff {
   constructor(options: HandoffOptions) {
     this.#options = options
     this.#inlineLimit = Math.floor((options.queueMessageMaxBytes * 3) / 4)
+    this.#queue = new QueueSender({
+      sqs: options.sqs,
+      queueUrl: options.queueUrl,
+      maxBatchBytes: options.queueMessageMaxBytes,
+      timeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS,
+    })
   }
 
   /**
@@ -69,15 +91,15 @@ export class Handoff {
    * MessageTooBigError when the stream went over the size limit.
    */
   async deliver(stream: DataStream, request: HandoffRequest): Promise<HandoffResult> {
-    const id = newMessageId()
+    const { id } = request
     let staged: { key: string } | undefined
     try {
-      const { raw, size } = await this.#readOrStage(id, stream)
+      const { raw, size, dataEnd } = await this.#readOrStage(request, stream)
       if ('s3' in raw) staged = { key: raw.s3.key }
       const queued: QueuedMessage = {
         v: 1,
         id,
-        receivedAt: new Date().toISOString(),
+        receivedAt: request.receivedAt.toISOString(),
         envelope: { mailFrom: request.mailFrom, rcptTo: request.rcptTo },
         size,
         raw,
@@ -91,8 +113,9 @@ export class Handoff {
         staged = { key: incomingRawKey(id) }
         body = JSON.stringify(queued)
       }
-      const queueMessageId = await this.#send(body)
-      return { id, size, queueMessageId, staged: staged !== undefined }
+      const queueMessageId = await this.#queue.send(body)
+      const handoffMs = performance.now() - dataEnd
+      return { id, size, queueMessageId, staged: staged !== undefined, handoffMs }
     } catch (error) {
       // Whatever was read, the rest must be drained for smtp-server to reply.
       stream.resume()
@@ -104,11 +127,14 @@ export class Handoff {
     }
   }
 
-  /** Buffers the message while it fits a queue message; past that streams it to S3. */
-  async #readOrStage(id: string, stream: DataStream): Promise<{ raw: RawRef; size: number }> {
+  /**
+   * Buffers the message while it fits a queue message; past that streams it to S3.
+   * `dataEnd` is when the last byte of DATA arrived (performance.now()).
+   */
+  async #readOrStage(request: HandoffRequest, stream: DataStream): Promise<Read> {
     const iterator = stream.iterator({ destroyOnReturn: false })
     try {
-      return await this.#readWith(iterator, id, stream)
+      return await this.#readWith(iterator, request, stream)
     } finally {
       // Detach the iterator, so that the stream can be drained after a failure.
       await iterator.return?.()
@@ -117,18 +143,22 @@ export class Handoff {
 
   async #readWith(
     iterator: AsyncIterator<Buffer>,
-    id: string,
+    request: HandoffRequest,
     stream: DataStream,
-  ): Promise<{ raw: RawRef; size: number }> {
-    const head: Buffer[] = []
-    let size = 0
+  ): Promise<Read> {
+    const head: Buffer[] = request.prefix ? [Buffer.from(request.prefix)] : []
+    let size = head[0]?.length ?? 0
+    let dataEnd = 0
     const checkSize = () => {
       if (stream.sizeExceeded) throw new MessageTooBigError(this.#options.maxMessageBytes)
     }
     while (size <= this.#inlineLimit) {
       const next = await iterator.next()
       checkSize()
-      if (next.done) return { raw: { base64: Buffer.concat(head).toString('base64') }, size }
+      if (next.done) {
+        const base64 = Buffer.concat(head).toString('base64')
+        return { raw: { base64 }, size, dataEnd: performance.now() }
+      }
       head.push(next.value)
       size += next.value.length
     }
@@ -140,10 +170,11 @@ export class Handoff {
         size += next.value.length
         yield next.value
       }
+      dataEnd = performance.now()
       checkSize()
     }
-    const raw = await this.#stage(id, Readable.from(whole()))
-    return { raw, size }
+    const raw = await this.#stage(request.id, Readable.from(whole()))
+    return { raw, size, dataEnd }
   }
 
   async #stage(id: string, body: Readable): Promise<RawRef> {
@@ -162,15 +193,6 @@ export class Handoff {
       throw error
     }
     return { s3: { bucket: this.#options.bucket, key } }
-  }
-
-  async #send(body: string): Promise<string> {
-    const result = await this.#options.sqs.send(
-      new SendMessageCommand({ QueueUrl: this.#options.queueUrl, MessageBody: body }),
-      { abortSignal: AbortSignal.timeout(this.#options.sendTimeoutMs ?? SEND_TIMEOUT_MS) },
-    )
-    if (!result.MessageId) throw new Error('SQS returned no MessageId')
-    return result.MessageId
   }
 
   /**

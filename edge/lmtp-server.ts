@@ -1,76 +1,154 @@
 /**
  * The LMTP listener: smtp-server (which holds the whole protocol state machine) in LMTP
- * mode, with our two hooks wired in: recipients are checked at RCPT time, and the message
- * is handed off at the end of DATA, with one reply per accepted recipient (RFC 2033 §4.2).
+ * mode, with our hooks wired in: recipients are checked at RCPT time, and the message is
+ * handed off at the end of DATA, with one reply per accepted recipient (RFC 2033 §4.2).
  */
-import { chmod, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import {
   SMTPServer,
   type SMTPServerAddress,
   type SMTPServerDataStream,
+  type SMTPServerOptions,
   type SMTPServerSession,
 } from 'smtp-server'
 import type { Config } from '../shared/config.ts'
 import type { Logger } from '../shared/logger.ts'
-import { LmtpError, UnknownRecipientError } from './errors.ts'
+import { newMessageId } from '../shared/message-id.ts'
+import { LmtpError, ShuttingDownError, UnknownRecipientError } from './errors.ts'
 import type { Handoff } from './handoff.ts'
+import type { EdgeMetrics } from './metrics.ts'
 import { acceptsRecipient } from './recipient-policy.ts'
+import { traceHeaders } from './trace-headers.ts'
 
-// Idle time before an LMTP session is closed (ms). Postfix's own lmtp_*_timeout are 300 s.
+// Idle time before an LMTP session is closed (ms). Postfix's own lmtp_*_timeout are 300 s;
+// smtp-server does not count time spent waiting for our hand-off as idle.
 const SOCKET_TIMEOUT_MS = 300_000
-// How long close() lets open sessions finish before dropping them (ms).
-const CLOSE_TIMEOUT_MS = 30_000
-// Above Postfix's default LMTP concurrency (default_destination_concurrency_limit = 20).
+// Above Postfix's default LMTP concurrency (default_destination_concurrency_limit = 20),
+// with room for a second Postfix instance or a manual client.
 const MAX_CLIENTS = 100
 
 export interface EdgeOptions {
   config: Config['edge']
   handoff: Pick<Handoff, 'deliver'>
   logger: Logger
-}
-
-export interface RunningEdge {
-  tcp: AddressInfo | undefined
-  socketPath: string | undefined
-  /** Stops accepting, lets open sessions finish, then resolves. */
-  close(): Promise<void>
+  metrics: EdgeMetrics
+  /** Overrides SOCKET_TIMEOUT_MS, for tests of the idle timer. */
+  socketTimeoutMs?: number
 }
 
 /**
- * A success reply for one recipient. smtp-server sends a plain string reply with the
- * enhanced code 2.6.0; an entry carrying `responseCode` gets the default mapping of its
- * code instead, and for 250 that is 2.0.0, the code Postfix and Dovecot use.
+ * smtp-server waits 100 ms before every greeting, to catch spammers that talk before
+ * they are greeted. Postfix on the same host is no spammer, and the pause caps a session
+ * that does not reuse connections at ten messages a second, so this server greets at once.
  */
+class LocalLmtpServer extends SMTPServer {
+  override connect(socket: unknown, socketOptions: unknown): void {
+    super.connect(socket as never, socketOptions as never)
+    const connection = [...this.connections].at(-1) as unknown as ReadyOnce | undefined
+    // init() refused it (maxClients), or armed its 100 ms timer: answer now, and let the
+    // timer's later call do nothing.
+    if (!connection || connection._socket !== socket || connection._closing) return
+    const ready = connection.connectionReady.bind(connection)
+    connection.connectionReady = () => {}
+    ready()
+  }
+}
+
+/** The parts of smtp-server's SMTPConnection that LocalLmtpServer touches. */
+interface ReadyOnce {
+  _socket: unknown
+  _closing: boolean
+  connectionReady(): void
+}
+
+/**
+ * Counts hand-offs in progress, so that shutdown can wait for every one of them to be
+ * answered before it closes a connection (see RunningEdge.close).
+ */
+export class Drain {
+  #pending = 0
+  #draining = false
+  #onIdle: Array<() => void> = []
+
+  get draining(): boolean {
+    return this.#draining
+  }
+
+  get pending(): number {
+    return this.#pending
+  }
+
+  begin(): void {
+    this.#pending++
+  }
+
+  /** Call right after the replies of a hand-off were written. */
+  end(): void {
+    this.#pending--
+    if (this.#draining && this.#pending === 0) this.#idle()
+  }
+
+  /** Refuse new transactions from now on; `onIdle` runs once no hand-off is pending. */
+  start(onIdle: () => void): void {
+    this.#draining = true
+    this.#onIdle.push(onIdle)
+    if (this.#pending === 0) this.#idle()
+  }
+
+  #idle(): void {
+    for (const callback of this.#onIdle.splice(0)) callback()
+  }
+}
+
+/** A success reply for one recipient, with the enhanced code 2.0.0 Postfix and Dovecot use. */
 function accepted(text: string): Error {
   return Object.assign(new Error(text), { responseCode: 250 })
 }
 
-export function createLmtpServer({ config, handoff, logger }: EdgeOptions): SMTPServer {
+export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer {
+  const { config, handoff, logger, metrics } = options
   // smtp-server keeps one envelope entry per address compared case-insensitively, yet
   // answers 250 to every RCPT: `u@d` then `U@d` would get one reply after DATA where the
   // client waits for two, and the session would desynchronise. We keep every accepted
   // RCPT here and put the full list back into the envelope before replying.
   const recipients = new WeakMap<object, SMTPServerAddress[]>()
 
-  return new SMTPServer({
+  const serverOptions: SMTPServerOptions = {
     lmtp: true,
     name: config.hostname,
     banner: 'mailbridge LMTP ready',
+    // smtp-server hides ENHANCEDSTATUSCODES by default; RFC 2033 clients rely on them.
     hideENHANCEDSTATUSCODES: false,
     hideDSN: true,
     size: config.maxMessageBytes,
+    // A client that sent no SIZE and ran over gets 552 5.3.4 for every recipient.
     rejectOversized: true,
+    maxRecipients: config.maxRecipients,
     disabledCommands: ['AUTH', 'STARTTLS'],
     authOptional: true,
     disableReverseLookup: true,
     maxClients: MAX_CLIENTS,
-    socketTimeout: SOCKET_TIMEOUT_MS,
-    closeTimeout: CLOSE_TIMEOUT_MS,
+    socketTimeout: options.socketTimeoutMs ?? SOCKET_TIMEOUT_MS,
     logger: false,
+
+    onConnect(_session, callback) {
+      metrics.sessions.inc()
+      callback()
+    },
+
+    onClose() {
+      metrics.sessions.dec()
+    },
+
+    onMailFrom(_address, _session, callback) {
+      // A transaction begun now could still be receiving when the process exits.
+      if (drain.draining) return callback(new ShuttingDownError())
+      callback()
+    },
 
     onRcptTo(address, session, callback) {
       if (!acceptsRecipient(address.address, config.domains)) {
+        metrics.rejected.inc({ code: '550' })
         logger.info({ rcpt: address.address }, 'recipient rejected')
         return callback(new UnknownRecipientError(address.address))
       }
@@ -81,22 +159,44 @@ export function createLmtpServer({ config, handoff, logger }: EdgeOptions): SMTP
     },
 
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
+      drain.begin()
+      metrics.inFlight.inc()
       const rcptTo = recipients.get(session.envelope) ?? session.envelope.rcptTo
       session.envelope.rcptTo = rcptTo
       const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : ''
-      const started = performance.now()
+      const id = newMessageId()
+      const receivedAt = new Date()
+      const client = {
+        address: session.remoteAddress,
+        hostname: session.clientHostname,
+        lhlo: session.hostNameAppearsAs,
+      }
+      const reply = (replies: Error[]) => {
+        metrics.inFlight.dec()
+        callback(null, replies as never)
+        drain.end()
+      }
       handoff
         .deliver(stream, {
+          id,
+          receivedAt,
           mailFrom,
           rcptTo: rcptTo.map((rcpt) => rcpt.address),
-          client: {
-            address: session.remoteAddress,
-            hostname: session.clientHostname,
-            lhlo: session.hostNameAppearsAs,
-          },
+          client,
+          prefix: traceHeaders({
+            id,
+            mailFrom,
+            rcptTo: rcptTo.map((rcpt) => rcpt.address),
+            client: { address: session.remoteAddress, lhlo: session.hostNameAppearsAs },
+            hostname: config.hostname,
+            receivedAt,
+          }),
         })
         .then(
           (result) => {
+            metrics.accepted.inc()
+            metrics.bytes.inc(result.size)
+            metrics.handoffSeconds.observe(result.handoffMs / 1000)
             logger.info(
               {
                 messageId: result.id,
@@ -105,67 +205,30 @@ export function createLmtpServer({ config, handoff, logger }: EdgeOptions): SMTP
                 staged: result.staged,
                 from: mailFrom,
                 rcpt: rcptTo.length,
-                ms: Math.round(performance.now() - started),
+                handoffMs: Math.round(result.handoffMs * 10) / 10,
               },
               'message queued',
             )
-            callback(
-              null,
-              rcptTo.map(() => accepted(`Ok: queued as ${result.id}`)),
-            )
+            reply(rcptTo.map(() => accepted(`Ok: queued as ${result.id}`)))
           },
           (error: unknown) => {
-            const reply =
+            const failure =
               error instanceof LmtpError ? error : new LmtpError(451, 'Temporary local error')
+            metrics.rejected.inc({ code: String(failure.responseCode) })
             logger.warn(
-              { err: error, code: reply.responseCode, from: mailFrom, rcpt: rcptTo.length },
+              {
+                messageId: id,
+                err: error,
+                code: failure.responseCode,
+                from: mailFrom,
+                rcpt: rcptTo.length,
+              },
               'message not queued',
             )
-            callback(
-              null,
-              rcptTo.map(() => reply),
-            )
+            reply(rcptTo.map(() => failure))
           },
         )
     },
-  })
-}
-
-function listen(server: SMTPServer, ...args: [number, string] | [string]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.server.once('error', reject)
-    server.listen(...(args as [number, string]), () => {
-      server.server.off('error', reject)
-      resolve()
-    })
-  })
-}
-
-/** Starts the edge on TCP and/or a UNIX socket, as configured. */
-export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
-  const { config } = options
-  const servers: SMTPServer[] = []
-  let tcp: AddressInfo | undefined
-  if (config.tcp) {
-    const server = createLmtpServer(options)
-    await listen(server, config.tcp.port, config.tcp.host)
-    tcp = server.server.address() as AddressInfo
-    servers.push(server)
   }
-  if (config.socket) {
-    const server = createLmtpServer(options)
-    // A socket file left by a process that died is in the way of listen().
-    await rm(config.socket.path, { force: true })
-    await listen(server, config.socket.path)
-    await chmod(config.socket.path, config.socket.mode)
-    servers.push(server)
-  }
-  return {
-    tcp,
-    socketPath: config.socket?.path,
-    close: () =>
-      Promise.all(
-        servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-      ).then(() => undefined),
-  }
+  return new LocalLmtpServer(serverOptions)
 }

@@ -1,21 +1,30 @@
 /**
- * `npm run edge`: the LMTP edge alone, as it runs on the mail host, handing off to the
- * SQS queue and S3 bucket of a deployed mailbridge (or any S3/SQS-compatible endpoint).
+ * `npm run edge` (or `mailbridge edge`): the LMTP edge alone, as it runs on the mail host,
+ * handing off to the SQS queue and S3 bucket of a deployed mailbridge (or any
+ * S3/SQS-compatible endpoint), with /healthz and /metrics on a local port.
  */
 import { createS3Client, createSqsClient, resolveQueueUrl } from '../shared/aws-clients.ts'
 import { loadConfig } from '../shared/config.ts'
 import { createLogger } from '../shared/logger.ts'
 import { Handoff } from './handoff.ts'
-import { startEdge } from './lmtp-server.ts'
+import { startHealthServer } from './health-server.ts'
+import { EdgeMetrics } from './metrics.ts'
+import { startEdge } from './start-edge.ts'
+
+// SDK socket timeouts (ms): a dead endpoint fails the hand-off (451) in seconds rather
+// than holding Postfix's session, and a stalled request is abandoned and retried.
+const TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 20_000 }
 
 const logger = createLogger('edge')
 const config = loadConfig()
-const s3 = createS3Client(config.aws)
-const sqs = createSqsClient(config.aws)
+const s3 = createS3Client(config.aws, TIMEOUTS)
+const sqs = createSqsClient(config.aws, TIMEOUTS)
+const metrics = new EdgeMetrics({ processMetrics: true })
 
 const edge = await startEdge({
   config: config.edge,
   logger,
+  metrics,
   handoff: new Handoff({
     s3,
     sqs,
@@ -25,8 +34,14 @@ const edge = await startEdge({
     maxMessageBytes: config.edge.maxMessageBytes,
   }),
 })
+const health = config.edge.http && (await startHealthServer(config.edge.http, metrics, edge))
 logger.info(
-  { tcp: edge.tcp, socket: edge.socketPath, domains: config.edge.domains },
+  {
+    tcp: edge.tcp,
+    socket: edge.socketPath,
+    http: health ? health.address : undefined,
+    domains: config.edge.domains,
+  },
   'edge listening',
 )
 
@@ -34,8 +49,10 @@ let stopping = false
 async function shutdown(signal: string) {
   if (stopping) return
   stopping = true
-  logger.info({ signal }, 'stopping: no new sessions, open ones finish')
+  logger.info({ signal }, 'stopping: no new transactions, pending hand-offs finish')
   await edge.close()
+  await health?.close()
+  logger.info('stopped')
   process.exit(0)
 }
 process.on('SIGINT', () => void shutdown('SIGINT'))

@@ -3,8 +3,18 @@ import { S3Client } from '@aws-sdk/client-s3'
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs'
 import type { Config } from './config.ts'
 
-export function createS3Client(aws: Config['aws']): S3Client {
+/**
+ * Socket timeouts of the SDK's HTTP handler (ms): `connectionTimeout` to connect,
+ * `requestTimeout` of inactivity on an open request. Unset, the SDK waits indefinitely.
+ */
+export interface HttpTimeouts {
+  connectionTimeout: number
+  requestTimeout: number
+}
+
+export function createS3Client(aws: Config['aws'], timeouts?: HttpTimeouts): S3Client {
   return new S3Client({
+    requestHandler: timeouts,
     region: aws.region,
     endpoint: aws.endpoint,
     forcePathStyle: aws.forcePathStyle,
@@ -16,8 +26,13 @@ export function createS3Client(aws: Config['aws']): S3Client {
   })
 }
 
-export function createSqsClient(aws: Config['aws']): SQSClient {
-  return new SQSClient({ region: aws.region, endpoint: aws.endpoint, credentials: aws.credentials })
+export function createSqsClient(aws: Config['aws'], timeouts?: HttpTimeouts): SQSClient {
+  return new SQSClient({
+    region: aws.region,
+    endpoint: aws.endpoint,
+    credentials: aws.credentials,
+    requestHandler: timeouts,
+  })
 }
 
 /** A queue URL as given, or looked up from a queue name. */

@@ -15,6 +15,7 @@ import {
 } from '../helpers/bridge.ts'
 import { type Postfix, startPostfix } from '../helpers/postfix.ts'
 import { needCommands } from '../helpers/system.ts'
+import { splitTrace } from '../helpers/trace.ts'
 
 const DOMAIN = 'e2e.mailbridge.test'
 const MESSAGE = [
@@ -84,7 +85,8 @@ test('Postfix → LMTP edge → SQS → ingest → S3 → signed webhook → API
   assert.match(payload.data.text ?? '', /Grüße/)
 
   // The API lists it and returns the raw bytes as Postfix sent them: the submitted message
-  // with CRLF line ends, after the Received header Postfix prepends.
+  // with CRLF line ends, after the Received header Postfix prepends, after the edge's
+  // trace headers.
   const list = await bridge.request(`/v1/mailboxes/${encodeURIComponent(`bob@${DOMAIN}`)}/messages`)
   const { messages } = (await list.json()) as { messages: { id: string }[] }
   assert.deepEqual(
@@ -93,7 +95,13 @@ test('Postfix → LMTP edge → SQS → ingest → S3 → signed webhook → API
   )
   const rawResponse = await bridge.request(payload.data.links.raw)
   assert.equal(rawResponse.headers.get('content-type'), 'message/rfc822')
-  const raw = Buffer.from(await rawResponse.arrayBuffer()).toString('utf8')
+  const { trace, message } = splitTrace(Buffer.from(await rawResponse.arrayBuffer()))
+  assert.match(
+    trace,
+    new RegExp(`^Return-Path: <alice@example\\.net>\r\nDelivered-To: bob@${DOMAIN}\r\n`),
+  )
+  assert.match(trace, /^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby /m)
+  const raw = message.toString('utf8')
   const sentBytes = MESSAGE.replaceAll('\n', '\r\n')
   assert.ok(raw.endsWith(sentBytes), `raw ends with the submitted message:\n${raw}`)
   const prepended = raw.slice(0, raw.length - sentBytes.length)

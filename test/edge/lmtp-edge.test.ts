@@ -10,13 +10,14 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
 import { Handoff } from '../../edge/handoff.ts'
-import { type RunningEdge, startEdge } from '../../edge/lmtp-server.ts'
+import { type RunningEdge, startEdge } from '../../edge/start-edge.ts'
 import { createSqsClient } from '../../shared/aws-clients.ts'
 import { createLogger } from '../../shared/logger.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { pythonLmtp, smtpSource, swaksLmtp } from '../helpers/lmtp-clients.ts'
 import { drainQueue } from '../helpers/queue.ts'
 import { needCommands } from '../helpers/system.ts'
+import { splitTrace } from '../helpers/trace.ts'
 
 const MESSAGE = Buffer.from(
   'From: sender@example.net\r\nTo: ok@example.com\r\nSubject: edge test\r\n\r\nHello.\r\n.dot line\r\n',
@@ -80,8 +81,13 @@ test('one reply per recipient: 250 for the known one, 550 5.1.1 for the unknown 
   assert.equal(rest.length, 0)
   assert.deepEqual(queued?.envelope, { mailFrom: 'sender@example.net', rcptTo: ['ok@example.com'] })
   assert.ok(queued && 'base64' in queued.raw)
-  assert.ok(Buffer.from(queued.raw.base64, 'base64').equals(MESSAGE), 'raw bytes as sent')
-  assert.equal(queued.size, MESSAGE.length)
+  const stored = Buffer.from(queued.raw.base64, 'base64')
+  const { trace, message } = splitTrace(stored)
+  assert.ok(message.equals(MESSAGE), 'raw bytes as sent, after the trace headers')
+  assert.match(trace, /^Return-Path: <sender@example\.net>\r\nDelivered-To: ok@example\.com\r\n/)
+  assert.match(trace, /\tfor <ok@example\.com>; /)
+  assert.match(trace, new RegExp(`with LMTP id ${queued.id}\\r\\n`))
+  assert.equal(queued.size, stored.length)
   assert.equal(result.data[0]?.message, `2.0.0 Ok: queued as ${queued.id}`)
 })
 
@@ -134,8 +140,10 @@ test('a message too big for a queue message is staged in S3 and pointed to', asy
     new GetObjectCommand({ Bucket: queued.raw.s3.bucket, Key: queued.raw.s3.key }),
   )
   const bytes = Buffer.from((await object.Body?.transformToByteArray()) ?? [])
-  assert.equal(bytes.length, big.length)
-  assert.ok(bytes.equals(big))
+  assert.equal(bytes.length, queued.size)
+  const { trace, message } = splitTrace(bytes)
+  assert.ok(message.equals(big), 'the message as sent, after the trace headers')
+  assert.match(trace, /^Return-Path: <>\r\n/, 'the null sender')
 })
 
 test('smtp-source -L: every message of 20 sessions is queued', async (t) => {

@@ -1,0 +1,83 @@
+/**
+ * The UNIX socket Postfix connects to, set up as Dovecot's `unix_listener` is: a stale
+ * file from a process that died is removed, a live one is left alone, and the new socket
+ * gets the configured mode, owner and group (classically 0600 postfix:postfix).
+ */
+import { execFile } from 'node:child_process'
+import { chmod, chown, lstat, rm } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { promisify } from 'node:util'
+import type { SocketListenerConfig } from '../shared/config.ts'
+import { SocketPathError } from './errors.ts'
+
+// How long a connect() to an existing socket file may take before it counts as dead (ms).
+const PROBE_TIMEOUT_MS = 1000
+
+/** Resolves when something accepts connections on `path`; false when nothing does. */
+function isListening(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path)
+    const done = (live: boolean) => {
+      socket.destroy()
+      resolve(live)
+    }
+    socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
+}
+
+/**
+ * Makes way for a new socket at `path`. Removes a socket file nobody listens on (what a
+ * killed edge leaves behind); refuses to touch anything else, so that a typo in the path
+ * cannot delete a file, and a second edge cannot steal a running one's socket.
+ */
+export async function clearStaleSocket(path: string): Promise<void> {
+  let stats: Awaited<ReturnType<typeof lstat>>
+  try {
+    stats = await lstat(path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw error
+  }
+  if (!stats.isSocket()) {
+    throw new SocketPathError(
+      `${path} exists and is not a socket; move it away or pick another path`,
+    )
+  }
+  if (await isListening(path)) {
+    throw new SocketPathError(`${path} is in use: another process (an edge?) listens on it`)
+  }
+  await rm(path, { force: true })
+}
+
+/** A user or group id from a name or number, through NSS (`getent`), as `ls -l` would. */
+export async function resolveId(kind: 'passwd' | 'group', nameOrId: string): Promise<number> {
+  if (/^\d+$/.test(nameOrId)) return Number(nameOrId)
+  try {
+    const { stdout } = await promisify(execFile)('getent', [kind, nameOrId])
+    const id = Number(stdout.split(':')[2])
+    if (Number.isInteger(id)) return id
+  } catch {
+    // getent exits 2 for an unknown name: reported below
+  }
+  throw new SocketPathError(`no ${kind === 'passwd' ? 'user' : 'group'} named "${nameOrId}"`)
+}
+
+/** Gives the freshly bound socket its mode, then its owner and group. */
+export async function applySocketPermissions(socket: SocketListenerConfig): Promise<void> {
+  await chmod(socket.path, socket.mode)
+  if (socket.owner === undefined && socket.group === undefined) return
+  // -1 leaves that id as it is.
+  const uid = socket.owner === undefined ? -1 : await resolveId('passwd', socket.owner)
+  const gid = socket.group === undefined ? -1 : await resolveId('group', socket.group)
+  try {
+    await chown(socket.path, uid, gid)
+  } catch (error) {
+    throw new SocketPathError(
+      `cannot give ${socket.path} owner ${socket.owner ?? '(same)'} group ${socket.group ?? '(same)'}: ` +
+        `${(error as Error).message}; run the edge as root or with CAP_CHOWN (see deploy/)`,
+      { cause: error },
+    )
+  }
+}
