@@ -12,9 +12,14 @@ export interface HttpTimeouts {
   requestTimeout: number
 }
 
+/** The handler options for `timeouts`; the SDK only warns about a timeout unless told to throw. */
+function requestHandler(timeouts: HttpTimeouts | undefined) {
+  return timeouts && { ...timeouts, throwOnRequestTimeout: true }
+}
+
 export function createS3Client(aws: Config['aws'], timeouts?: HttpTimeouts): S3Client {
   return new S3Client({
-    requestHandler: timeouts,
+    requestHandler: requestHandler(timeouts),
     region: aws.region,
     endpoint: aws.endpoint,
     forcePathStyle: aws.forcePathStyle,
@@ -31,7 +36,7 @@ export function createSqsClient(aws: Config['aws'], timeouts?: HttpTimeouts): SQ
     region: aws.region,
     endpoint: aws.endpoint,
     credentials: aws.credentials,
-    requestHandler: timeouts,
+    requestHandler: requestHandler(timeouts),
   })
 }
 

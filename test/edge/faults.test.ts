@@ -1,0 +1,186 @@
+/**
+ * Fault injection: the edge between real LMTP clients and an SQS/S3 that is down, slow,
+ * answers 500, or refuses one entry of a batch. Whatever fails, the client gets 451 4.3.0
+ * for that message and every message answered 250 is in the queue.
+ */
+import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import { after, before, test } from 'node:test'
+import { ListObjectsV2Command } from '@aws-sdk/client-s3'
+import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
+import { startTestEdge, type TestEdge, type TestEdgeOptions } from '../helpers/edge.ts'
+import { type Emulator, startEmulator } from '../helpers/emulator.ts'
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts'
+import { drainQueue } from '../helpers/queue.ts'
+import { RawLmtp } from '../helpers/raw-lmtp.ts'
+
+// Short SDK timeouts so that "slow" fails within a test's patience (ms).
+const TIMEOUTS = { connectionTimeout: 1000, requestTimeout: 1000 }
+// Bigger than a queue message: goes to S3 first.
+const BIG_BODY = `${'b'.repeat(998)}\r\n`.repeat(400)
+
+let emulator: Emulator
+let proxy: FaultProxy
+
+before(async () => {
+  emulator = await startEmulator({ MAILBRIDGE_DOMAINS: 'example.com' })
+  proxy = await startFaultProxy(emulator.endpoint)
+})
+
+after(async () => {
+  await proxy.close()
+  await emulator.stop()
+})
+
+/** An edge whose SDK clients go through the proxy (or `endpoint`). */
+async function edgeVia(endpoint: string, options: TestEdgeOptions = {}) {
+  const aws = { ...emulator.config.aws, endpoint }
+  const s3 = createS3Client(aws, TIMEOUTS)
+  const sqs = createSqsClient(aws, TIMEOUTS)
+  const edge = await startTestEdge(emulator, { clients: { s3, sqs }, ...options })
+  return {
+    edge,
+    async close() {
+      await edge.close()
+      s3.destroy()
+      sqs.destroy()
+    },
+  }
+}
+
+/** One transaction; the replies after DATA, one per recipient. */
+async function send(edge: TestEdge, subject: string, rcpt: string[], body = 'hello\r\n') {
+  const client = await RawLmtp.open(edge.lmtp)
+  await client.reply()
+  await client.command('LHLO faults.test')
+  await client.command('MAIL FROM:<f@example.net>')
+  for (const to of rcpt) await client.command(`RCPT TO:<${to}>`)
+  await client.command('DATA')
+  client.write(`Subject: ${subject}\r\n\r\n${body}.\r\n`)
+  const replies = await client.replies(rcpt.length)
+  client.close()
+  return replies.map((reply) => `${reply.code} ${reply.message.slice(0, 5)}`)
+}
+
+async function queuedSubjects(): Promise<string[]> {
+  const messages = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
+  return messages.map((message) => {
+    if (!('base64' in message.raw)) return `(staged) ${message.raw.s3.key}`
+    return /Subject: (\S+)/.exec(Buffer.from(message.raw.base64, 'base64').toString())?.[1] ?? '?'
+  })
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+test('one refused entry of a batch: 451 for that message only, the rest 250 and queued', async () => {
+  // Each batch request is held 300 ms, so that concurrent sessions' messages gather into
+  // batches behind the first few; the entry of "poison" is refused by "SQS".
+  proxy.fault = {
+    target: 'SendMessageBatch',
+    delayMs: 300,
+    refuseEntry: (body) => Buffer.from(JSON.parse(body).raw.base64, 'base64').includes('poison'),
+  }
+  proxy.batches.length = 0
+  const { edge, close } = await edgeVia(proxy.endpoint)
+  try {
+    const subjects = ['m1', 'm2', 'm3', 'm4', 'm5', 'poison', 'm6', 'm7', 'm8']
+    const replies = await Promise.all(
+      subjects.map((subject) => send(edge, subject, ['a@example.com', 'b@example.com'])),
+    )
+    const bySubject = Object.fromEntries(subjects.map((subject, i) => [subject, replies[i]]))
+    assert.deepEqual(bySubject.poison, ['451 4.3.0', '451 4.3.0'])
+    for (const subject of subjects.filter((s) => s !== 'poison')) {
+      assert.deepEqual(bySubject[subject], ['250 2.0.0', '250 2.0.0'], subject)
+    }
+    assert.deepEqual((await queuedSubjects()).sort(), subjects.filter((s) => s !== 'poison').sort())
+    assert.ok(Math.max(...proxy.batches) > 1, `messages were batched: ${proxy.batches}`)
+    assert.ok(
+      proxy.batches.length < subjects.length,
+      `fewer requests than messages: ${proxy.batches}`,
+    )
+  } finally {
+    proxy.fault = undefined
+    await close()
+  }
+})
+
+test('SQS answers 500: 451 4.3.0, nothing queued', async () => {
+  proxy.fault = { target: 'SendMessageBatch', status500: true }
+  const { edge, close } = await edgeVia(proxy.endpoint)
+  try {
+    assert.deepEqual(await send(edge, 's500', ['a@example.com']), ['451 4.3.0'])
+    assert.deepEqual(await queuedSubjects(), [])
+  } finally {
+    proxy.fault = undefined
+    await close()
+  }
+})
+
+test('SQS too slow: 451 4.3.0 after the send timeout, nothing queued', async () => {
+  proxy.fault = { target: 'SendMessageBatch', delayMs: 2500 }
+  const { edge, close } = await edgeVia(proxy.endpoint, { sendTimeoutMs: 1000 })
+  try {
+    assert.deepEqual(await send(edge, 'slow', ['a@example.com']), ['451 4.3.0'])
+    // Past the delay, the proxy would have forwarded a request the edge still waited for.
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    assert.deepEqual(await queuedSubjects(), [])
+  } finally {
+    proxy.fault = undefined
+    await close()
+  }
+})
+
+test('S3 down: a message that needs staging gets 451 4.3.0, nothing queued', async () => {
+  const aws = { ...emulator.config.aws, endpoint: `http://127.0.0.1:${await closedPort()}` }
+  const s3 = createS3Client(aws, TIMEOUTS)
+  const edge = await startTestEdge(emulator, { clients: { s3 } })
+  try {
+    assert.deepEqual(await send(edge, 'bigdown', ['a@example.com'], BIG_BODY), ['451 4.3.0'])
+    // A small message needs no S3 and still goes through.
+    assert.deepEqual(await send(edge, 'small', ['a@example.com']), ['250 2.0.0'])
+    assert.deepEqual(await queuedSubjects(), ['small'])
+  } finally {
+    await edge.close()
+    s3.destroy()
+  }
+})
+
+test('S3 slow: staging times out, 451 4.3.0, no staged object left behind', async () => {
+  proxy.fault = { target: 'S3', delayMs: 2500 }
+  const { edge, close } = await edgeVia(proxy.endpoint)
+  try {
+    assert.deepEqual(await send(edge, 'bigslow', ['a@example.com'], BIG_BODY), ['451 4.3.0'])
+    proxy.fault = undefined
+    assert.deepEqual(await queuedSubjects(), [])
+    // The delete of the orphan is best effort; give it a moment, then look.
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    const listing = await emulator.s3.send(
+      new ListObjectsV2Command({ Bucket: emulator.bucket, Prefix: 'incoming/' }),
+    )
+    assert.deepEqual(listing.Contents ?? [], [])
+  } finally {
+    proxy.fault = undefined
+    await close()
+  }
+})
+
+test('the idle timer does not fire while a hand-off is pending', async () => {
+  // The session may sit idle 300 ms; the hand-off takes 800 ms (within the SDK's 1 s).
+  // smtp-server must not answer "421 Timeout" meanwhile: Postfix would retry a message
+  // that was queued.
+  proxy.fault = { target: 'SendMessageBatch', delayMs: 800 }
+  const { edge, close } = await edgeVia(proxy.endpoint, { socketTimeoutMs: 300 })
+  try {
+    assert.deepEqual(await send(edge, 'patient', ['a@example.com']), ['250 2.0.0'])
+    assert.deepEqual(await queuedSubjects(), ['patient'])
+  } finally {
+    proxy.fault = undefined
+    await close()
+  }
+})

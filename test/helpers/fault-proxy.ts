@@ -1,0 +1,126 @@
+/**
+ * An HTTP proxy between the AWS SDK and the emulator that injects the failures a real
+ * network and a real SQS/S3 produce: a slow answer, a 500, and a SendMessageBatch in which
+ * SQS stored some entries and refused others (answered 200 with a `Failed` list). The SDK
+ * talks to it over real HTTP like to any endpoint (AWS_ENDPOINT_URL).
+ */
+import { createServer, type IncomingMessage, request, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface Fault {
+  /** Which requests it applies to: `SendMessageBatch` (SQS's X-Amz-Target) or `S3`. */
+  target: 'SendMessageBatch' | 'S3'
+  /** Holds the request this long before forwarding it; dropped if the client gave up. */
+  delayMs?: number
+  /** Answers 500 without forwarding. */
+  status500?: boolean
+  /**
+   * For SendMessageBatch: entries whose MessageBody matches are not forwarded, and are
+   * reported in `Failed` as SQS does for a refused entry.
+   */
+  refuseEntry?: (messageBody: string) => boolean
+}
+
+export interface FaultProxy {
+  endpoint: string
+  fault: Fault | undefined
+  /** Entry counts of every SendMessageBatch forwarded, in order. */
+  batches: number[]
+  close(): Promise<void>
+}
+
+interface BatchRequest {
+  Entries: Array<{ Id: string; MessageBody: string }>
+}
+
+interface BatchResponse {
+  Successful?: unknown[]
+  Failed?: Array<{ Id: string; SenderFault: boolean; Code: string; Message: string }>
+}
+
+function readBody(stream: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+    stream.on('end', () => resolve(Buffer.concat(chunks)))
+    stream.on('error', reject)
+  })
+}
+
+export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+  const target = new URL(upstream)
+  const proxy: FaultProxy = {
+    endpoint: '',
+    fault: undefined,
+    batches: [],
+    close: async () => {},
+  }
+
+  const server: Server = createServer(async (req, res) => {
+    let aborted = false
+    res.on('close', () => {
+      aborted = !res.writableFinished
+    })
+    let body = await readBody(req)
+    const amzTarget = String(req.headers['x-amz-target'] ?? '')
+    const kind = amzTarget.startsWith('AmazonSQS.') ? amzTarget.slice(10) : 'S3'
+    const fault = proxy.fault?.target === kind ? proxy.fault : undefined
+
+    if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
+    if (aborted) return
+    if (fault?.status500) {
+      res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' })
+      res.end(JSON.stringify({ __type: 'InternalError', message: 'injected by the fault proxy' }))
+      return
+    }
+
+    let refused: BatchRequest['Entries'] = []
+    if (kind === 'SendMessageBatch') {
+      const batch = JSON.parse(body.toString('utf8')) as BatchRequest
+      if (fault?.refuseEntry) {
+        const test = fault.refuseEntry
+        refused = batch.Entries.filter((entry) => test(entry.MessageBody))
+        batch.Entries = batch.Entries.filter((entry) => !test(entry.MessageBody))
+        body = Buffer.from(JSON.stringify(batch))
+      }
+      proxy.batches.push(batch.Entries.length + refused.length)
+    }
+
+    const headers = { ...req.headers, 'content-length': String(body.length) }
+    const forward = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+      async (upstreamRes) => {
+        let answer = await readBody(upstreamRes)
+        if (refused.length > 0) {
+          const parsed = JSON.parse(answer.toString('utf8')) as BatchResponse
+          parsed.Failed = [
+            ...(parsed.Failed ?? []),
+            ...refused.map((entry) => ({
+              Id: entry.Id,
+              SenderFault: false,
+              Code: 'InternalError',
+              Message: 'refused by the fault proxy',
+            })),
+          ]
+          answer = Buffer.from(JSON.stringify(parsed))
+        }
+        res.writeHead(upstreamRes.statusCode ?? 502, {
+          ...upstreamRes.headers,
+          'content-length': String(answer.length),
+        })
+        res.end(answer)
+      },
+    )
+    forward.on('error', () => res.destroy())
+    forward.end(body)
+  })
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  proxy.close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+    })
+  return proxy
+}
