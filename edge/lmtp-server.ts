@@ -3,7 +3,6 @@
  * mode, with our hooks wired in: recipients are checked at RCPT time, and the message is
  * handed off at the end of DATA, with one reply per accepted recipient (RFC 2033 §4.2).
  */
-import type { AddressInfo } from 'node:net'
 import {
   SMTPServer,
   type SMTPServerAddress,
