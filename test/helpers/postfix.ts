@@ -73,6 +73,11 @@ export interface PostfixOptions {
   smtpPort?: number
   /** Extra or overriding main.cf parameters, e.g. `{ lmtp_data_done_timeout: '10s' }`. */
   mainCf?: Record<string, string>
+  /**
+   * Run the lmtp client chrooted into the queue directory, as Debian's stock master.cf
+   * does, so that `lmtp:unix:private/NAME` is exactly the production setup.
+   */
+  chrootLmtp?: boolean
 }
 
 export interface Postfix {
@@ -182,8 +187,9 @@ function mainCf(dir: string, opts: PostfixOptions): string {
 }
 
 function masterCf(opts: PostfixOptions): string {
-  if (opts.smtpPort === undefined) return MASTER_CF
-  return `${MASTER_CF}127.0.0.1:${opts.smtpPort} inet n - n - - smtpd\n`
+  const master = opts.chrootLmtp ? MASTER_CF.replace(/^(lmtp +unix +- +- +)n/m, '$1y') : MASTER_CF
+  if (opts.smtpPort === undefined) return master
+  return `${master}127.0.0.1:${opts.smtpPort} inet n - n - - smtpd\n`
 }
 
 /**

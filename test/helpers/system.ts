@@ -72,6 +72,18 @@ export function needCommands(t: TestContext, names: string[]): boolean {
   return false
 }
 
+/**
+ * True when running as root, which a private Postfix and a socket owned by `postfix`
+ * need. Otherwise as needCommands: fails in CI, skips with a plain message elsewhere.
+ */
+export function needRoot(t: TestContext): boolean {
+  if (process.getuid?.() === 0) return true
+  const message = 'needs root: a private Postfix instance and chown to postfix require it'
+  if (inCi()) throw new Error(`${message} (required in CI)`)
+  t.skip(message)
+  return false
+}
+
 export interface RunResult {
   /** The exit code, or null when the process was killed by a signal (e.g. on timeout). */
   exitCode: number | null

@@ -1,0 +1,109 @@
+/**
+ * Graceful shutdown in one process: close() lets a pending hand-off finish and answer 250
+ * before any connection gets 421, refuses new transactions and new connections.
+ */
+import assert from 'node:assert/strict'
+import { connect } from 'node:net'
+import { after, before, test } from 'node:test'
+import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
+import { startTestEdge } from '../helpers/edge.ts'
+import { type Emulator, startEmulator } from '../helpers/emulator.ts'
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts'
+import { drainQueue } from '../helpers/queue.ts'
+import { RawLmtp } from '../helpers/raw-lmtp.ts'
+
+// The hand-off is held this long, well past the moment close() is called (ms).
+const HANDOFF_DELAY_MS = 1500
+
+let emulator: Emulator
+let proxy: FaultProxy
+
+before(async () => {
+  emulator = await startEmulator({ MAILBRIDGE_DOMAINS: 'example.com' })
+  proxy = await startFaultProxy(emulator.endpoint)
+})
+
+after(async () => {
+  await proxy.close()
+  await emulator.stop()
+})
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(false)
+    })
+    socket.once('error', () => resolve(true))
+  })
+}
+
+async function greeted(port: number): Promise<RawLmtp> {
+  const client = await RawLmtp.open({ host: '127.0.0.1', port })
+  await client.reply()
+  await client.command('LHLO drain.test')
+  return client
+}
+
+test('close() answers a pending hand-off 250 first, then 421s the idle sessions', async () => {
+  const aws = { ...emulator.config.aws, endpoint: proxy.endpoint }
+  const timeouts = { connectionTimeout: 5000, requestTimeout: 10_000 }
+  const s3 = createS3Client(aws, timeouts)
+  const sqs = createSqsClient(aws, timeouts)
+  const edge = await startTestEdge(emulator, { clients: { s3, sqs } })
+  const port = edge.lmtp.port
+  proxy.fault = { target: 'SendMessageBatch', delayMs: HANDOFF_DELAY_MS }
+  try {
+    // Prepare: A's message is in, its hand-off held by the proxy; B and C are idle, C in
+    // the middle of a transaction.
+    const a = await greeted(port)
+    await a.command('MAIL FROM:<a@example.net>')
+    await a.command('RCPT TO:<a@example.com>')
+    await a.command('DATA')
+    a.write('Subject: pending\r\n\r\nin flight during shutdown\r\n.\r\n')
+    const b = await greeted(port)
+    const c = await greeted(port)
+    await c.command('MAIL FROM:<c@example.net>')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    assert.equal((await edge.metrics.inFlight.get()).values[0]?.value, 1, 'A is being handed off')
+
+    // Act
+    const closing = edge.close()
+    const bMail = await b.command('MAIL FROM:<b@example.net>')
+    const newConnectionRefused = await refused(port)
+    const aReply = await a.reply()
+    const aAfter = await a.reply()
+    const cReply = await c.reply()
+    await closing
+
+    // Assess
+    assert.equal(bMail.code, 421, 'no new transaction while draining')
+    assert.ok(newConnectionRefused, 'no new connection while draining')
+    assert.equal(aReply.code, 250, `the pending hand-off is answered: ${aReply.message}`)
+    assert.equal(aAfter.code, 421, 'then the session is closed')
+    assert.equal(cReply.code, 421, 'an unfinished transaction is closed, nothing was acked')
+    assert.ok(await c.closedByServer())
+    assert.equal(edge.accepting(), false)
+    const queued = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
+    assert.deepEqual(
+      queued.map((message) => message.envelope.mailFrom),
+      ['a@example.net'],
+    )
+  } finally {
+    proxy.fault = undefined
+    await edge.close()
+    s3.destroy()
+    sqs.destroy()
+  }
+})
+
+test('close() with nothing pending closes idle sessions with 421 at once', async () => {
+  const edge = await startTestEdge(emulator)
+  const client = await greeted(edge.lmtp.port)
+  await edge.close()
+  const reply = await client.reply()
+  assert.equal(reply.code, 421)
+  assert.ok(await client.closedByServer())
+  assert.ok(await refused(edge.lmtp.port))
+})
