@@ -15,6 +15,8 @@ test('defaults: LMTP on 127.0.0.1:2424, API on 8787, every domain, AWS itself', 
   assert.equal(config.aws.endpoint, undefined)
   assert.equal(config.aws.forcePathStyle, false)
   assert.equal(config.local.embedded, true)
+  assert.equal(config.edge.maxRecipients, 1000)
+  assert.deepEqual(config.edge.http, { host: '127.0.0.1', port: 9425 })
 })
 
 test('variables set ports, domains, socket and endpoint', () => {
@@ -24,6 +26,10 @@ test('variables set ports, domains, socket and endpoint', () => {
     MAILBRIDGE_DOMAINS: 'Example.com, mail.example.org',
     MAILBRIDGE_LMTP_SOCKET: '/var/spool/postfix/private/mailbridge-lmtp',
     MAILBRIDGE_LMTP_SOCKET_MODE: '0660',
+    MAILBRIDGE_LMTP_SOCKET_OWNER: 'postfix',
+    MAILBRIDGE_LMTP_SOCKET_GROUP: '120',
+    MAILBRIDGE_MAX_RECIPIENTS: '50',
+    MAILBRIDGE_EDGE_HTTP_PORT: 'off',
     AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
   })
   assert.equal(config.edge.tcp?.port, 2525)
@@ -32,7 +38,11 @@ test('variables set ports, domains, socket and endpoint', () => {
   assert.deepEqual(config.edge.socket, {
     path: '/var/spool/postfix/private/mailbridge-lmtp',
     mode: 0o660,
+    owner: 'postfix',
+    group: '120',
   })
+  assert.equal(config.edge.maxRecipients, 50)
+  assert.equal(config.edge.http, undefined)
   assert.equal(config.aws.endpoint, 'http://127.0.0.1:4566')
   assert.equal(config.aws.forcePathStyle, true)
   assert.equal(config.local.embedded, false)
@@ -59,6 +69,9 @@ test('bad values throw a ConfigError naming the variable', () => {
     ['MAILBRIDGE_LMTP_SOCKET_MODE', '999'],
     ['MAILBRIDGE_DOMAINS', 'bad domain!'],
     ['MAILBRIDGE_S3_FORCE_PATH_STYLE', 'maybe'],
+    ['MAILBRIDGE_LMTP_SOCKET_OWNER', 'post fix'],
+    ['MAILBRIDGE_MAX_RECIPIENTS', '0'],
+    ['MAILBRIDGE_EDGE_HTTP_PORT', 'on'],
   ]) {
     assert.throws(
       () => loadConfig({ [name as string]: value, MAILBRIDGE_LMTP_SOCKET: '/tmp/x.sock' }),
