@@ -5,6 +5,7 @@
  */
 import { createS3Client, createSqsClient, resolveQueueUrl } from '../shared/aws-clients.ts'
 import { loadConfig } from '../shared/config.ts'
+import { MailbridgeError } from '../shared/errors.ts'
 import { createLogger } from '../shared/logger.ts'
 import { Handoff } from './handoff.ts'
 import { startHealthServer } from './health-server.ts'
@@ -14,46 +15,59 @@ import { startEdge } from './start-edge.ts'
 // SDK socket timeouts (ms): a dead endpoint fails the hand-off (451) in seconds rather
 // than holding Postfix's session, and a stalled request is abandoned and retried.
 const TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 20_000 }
+// sysexits.h EX_CONFIG: a setting or the socket path is wrong, and restarting will not
+// help (the systemd unit has RestartPreventExitStatus=78).
+const EX_CONFIG = 78
 
 const logger = createLogger('edge')
-const config = loadConfig()
-const s3 = createS3Client(config.aws, TIMEOUTS)
-const sqs = createSqsClient(config.aws, TIMEOUTS)
-const metrics = new EdgeMetrics({ processMetrics: true })
 
-const edge = await startEdge({
-  config: config.edge,
-  logger,
-  metrics,
-  handoff: new Handoff({
-    s3,
-    sqs,
-    bucket: config.bucket,
-    queueUrl: await resolveQueueUrl(sqs, config.ingestQueue),
-    queueMessageMaxBytes: config.edge.queueMessageMaxBytes,
-    maxMessageBytes: config.edge.maxMessageBytes,
-  }),
-})
-const health = config.edge.http && (await startHealthServer(config.edge.http, metrics, edge))
-logger.info(
-  {
-    tcp: edge.tcp,
-    socket: edge.socketPath,
-    http: health ? health.address : undefined,
-    domains: config.edge.domains,
-  },
-  'edge listening',
-)
+async function main(): Promise<void> {
+  const config = loadConfig()
+  const s3 = createS3Client(config.aws, TIMEOUTS)
+  const sqs = createSqsClient(config.aws, TIMEOUTS)
+  const metrics = new EdgeMetrics({ processMetrics: true })
 
-let stopping = false
-async function shutdown(signal: string) {
-  if (stopping) return
-  stopping = true
-  logger.info({ signal }, 'stopping: no new transactions, pending hand-offs finish')
-  await edge.close()
-  await health?.close()
-  logger.info('stopped')
-  process.exit(0)
+  const edge = await startEdge({
+    config: config.edge,
+    logger,
+    metrics,
+    handoff: new Handoff({
+      s3,
+      sqs,
+      bucket: config.bucket,
+      queueUrl: await resolveQueueUrl(sqs, config.ingestQueue),
+      queueMessageMaxBytes: config.edge.queueMessageMaxBytes,
+      maxMessageBytes: config.edge.maxMessageBytes,
+    }),
+  })
+  const health = config.edge.http && (await startHealthServer(config.edge.http, metrics, edge))
+  logger.info(
+    {
+      tcp: edge.tcp,
+      socket: edge.socketPath,
+      http: health ? health.address : undefined,
+      domains: config.edge.domains,
+    },
+    'edge listening',
+  )
+
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'stopping: no new transactions, pending hand-offs finish')
+    await edge.close()
+    await health?.close()
+    logger.info('stopped')
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
 }
-process.on('SIGINT', () => void shutdown('SIGINT'))
-process.on('SIGTERM', () => void shutdown('SIGTERM'))
+
+main().catch((error: unknown) => {
+  const known = error instanceof MailbridgeError
+  logger.fatal({ err: error }, 'edge did not start')
+  console.error(`mailbridge edge: ${(error as Error).message}`)
+  process.exit(known ? EX_CONFIG : 1)
+})
