@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net'
 import type { SMTPServer } from 'smtp-server'
+import { SocketPathError } from './errors.ts'
 import { createLmtpServer, Drain, type EdgeOptions } from './lmtp-server.ts'
 import { EdgeMetrics } from './metrics.ts'
 import { applySocketPermissions, clearStaleSocket } from './unix-socket.ts'
@@ -61,10 +62,17 @@ export async function startEdge(options: StartEdgeOptions): Promise<RunningEdge>
       tcp = server.server.address() as AddressInfo
     }
     if (config.socket) {
-      await clearStaleSocket(config.socket.path)
+      const { path } = config.socket
       const server = createLmtpServer({ ...options, metrics }, drain)
       servers.push(server)
-      await listen(server, config.socket.path)
+      await clearStaleSocket(path)
+      await listen(server, path).catch((error: NodeJS.ErrnoException) => {
+        // EACCES, ENOENT: a directory we may not write or that does not exist. A setup
+        // error, which restarting will not fix (exit 78, see main.ts).
+        throw new SocketPathError(`cannot create the socket ${path}: ${error.message}`, {
+          cause: error,
+        })
+      })
       await applySocketPermissions(config.socket)
     }
   } catch (error) {

@@ -38,7 +38,9 @@ export async function clearStaleSocket(path: string): Promise<void> {
     stats = await lstat(path)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw error
+    throw new SocketPathError(`cannot look at ${path}: ${(error as Error).message}`, {
+      cause: error,
+    })
   }
   if (!stats.isSocket()) {
     throw new SocketPathError(
@@ -48,7 +50,11 @@ export async function clearStaleSocket(path: string): Promise<void> {
   if (await isListening(path)) {
     throw new SocketPathError(`${path} is in use: another process (an edge?) listens on it`)
   }
-  await rm(path, { force: true })
+  await rm(path, { force: true }).catch((error: Error) => {
+    throw new SocketPathError(`cannot remove the stale socket ${path}: ${error.message}`, {
+      cause: error,
+    })
+  })
 }
 
 /** A user or group id from a name or number, through NSS (`getent`), as `ls -l` would. */

@@ -19,6 +19,7 @@ const PACKAGE_OF: Record<string, string> = {
   'smtp-source': 'postfix',
   swaks: 'swaks',
   python3: 'python3',
+  'systemd-analyze': 'systemd',
 }
 
 /** The absolute path of an executable named `name`, searched in PATH then the sbin dirs. */

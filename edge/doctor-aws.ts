@@ -1,0 +1,107 @@
+/**
+ * The doctor's cloud checks, with the edge's own client settings (shared/aws-clients.ts):
+ * can this host find the ingest queue and write under incoming/ in the bucket, as the
+ * edge does for every message? Each call carries an abort signal, so neither check hangs.
+ */
+import { randomUUID } from 'node:crypto'
+import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs'
+import { createS3Client, createSqsClient } from '../shared/aws-clients.ts'
+import type { Config } from '../shared/config.ts'
+import { type CheckResult, fail, ok } from './doctor-report.ts'
+import { type AwsContext, awsFix, describeAwsError } from './doctor-service-checks.ts'
+
+// What the S3 write test puts under incoming/, which expires (serverless.yml lifecycle).
+const PROBE_BODY = 'mailbridge doctor write test\n'
+
+function awsContext(config: Config, envFile: string): AwsContext {
+  return {
+    bucket: config.bucket,
+    queue: config.ingestQueue,
+    endpoint: config.aws.endpoint,
+    region: config.aws.region,
+    envFile,
+  }
+}
+
+/** GetQueueUrl (for a queue name) and GetQueueAttributes on the ingest queue. */
+export async function sqsCheck(
+  config: Config,
+  timeoutMs: number,
+  envFile: string,
+): Promise<CheckResult> {
+  const sqs = createSqsClient(config.aws)
+  const abortSignal = AbortSignal.timeout(timeoutMs)
+  try {
+    let url = config.ingestQueue
+    if (!/^https?:\/\//.test(url)) {
+      const found = await sqs.send(new GetQueueUrlCommand({ QueueName: url }), { abortSignal })
+      url = found.QueueUrl ?? url
+    }
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+      { abortSignal },
+    )
+    const waiting = attributes.Attributes?.ApproximateNumberOfMessages ?? '?'
+    return ok('sqs', `queue ${url} answers (${waiting} messages waiting)`)
+  } catch (error) {
+    const failure = describeAwsError(error)
+    return fail(
+      'sqs',
+      `queue ${config.ingestQueue}: ${failure.name}: ${failure.message}`,
+      awsFix('sqs', failure, awsContext(config, envFile)),
+    )
+  } finally {
+    sqs.destroy()
+  }
+}
+
+/**
+ * HeadBucket, then a PutObject and DeleteObject under incoming/, which is what the edge does
+ * with a big message. The edge's policy (EdgePolicy) has no s3:ListBucket, so HeadBucket may
+ * be refused (403) on a healthy setup: only the write decides. A refused delete is fine too:
+ * incoming/ expires.
+ */
+export async function s3Check(
+  config: Config,
+  timeoutMs: number,
+  envFile: string,
+): Promise<CheckResult> {
+  const s3 = createS3Client(config.aws)
+  const abortSignal = AbortSignal.timeout(timeoutMs)
+  const bucket = config.bucket
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  const key = `incoming/doctor-${stamp}-${randomUUID().slice(0, 8)}`
+  const notes: string[] = []
+  try {
+    try {
+      await s3.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal })
+    } catch (error) {
+      if (describeAwsError(error).httpStatus !== 403) throw error
+      notes.push('HeadBucket refused: the edge needs no s3:ListBucket')
+    }
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: PROBE_BODY }), {
+      abortSignal,
+    })
+    try {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal })
+    } catch (error) {
+      if (describeAwsError(error).httpStatus !== 403) throw error
+      notes.push('delete refused: incoming/ expires it')
+    }
+    const note = notes.length > 0 ? ` (${notes.join('; ')})` : ''
+    return ok('s3', `bucket ${bucket}: wrote and removed ${key}${note}`)
+  } catch (error) {
+    const failure = describeAwsError(error)
+    return fail(
+      's3',
+      `bucket ${bucket}: ${failure.name}: ${failure.message}`,
+      awsFix('s3', failure, awsContext(config, envFile)),
+    )
+  } finally {
+    s3.destroy()
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The doctor's UNIX socket checks: where it is against Postfix's chroot, that it is a socket,
+ * its mode and owner, and whether the user Postfix's LMTP client runs as can connect. As
+ * root that is tried for real, as that user; otherwise the permission bits decide.
+ */
+import { dirname } from 'node:path'
+import type { SocketListenerConfig } from '../shared/config.ts'
+import {
+  directoryChain,
+  fileFacts,
+  lookupGroup,
+  lookupUser,
+  readGreeting,
+  readGreetingAs,
+} from './doctor-probes.ts'
+import { type CheckResult, fail, ok, START_EDGE, skip } from './doctor-report.ts'
+import {
+  accessFix,
+  accessReason,
+  greetingCheck,
+  socketLocationCheck,
+  socketModeCheck,
+  socketOwnerCheck,
+  unixSocketAccess,
+  unreachableCheck,
+} from './doctor-socket-checks.ts'
+
+export interface SocketCheckOptions {
+  socket: SocketListenerConfig
+  /** Postfix's queue_directory, when Postfix is installed. */
+  queueDirectory?: string
+  /** Whether the LMTP client that delivers to the edge runs chrooted, when known. */
+  chrooted?: boolean
+  /** The user Postfix's LMTP client runs as (mail_owner). */
+  mailOwner: string
+  envFile: string
+  timeoutMs: number
+}
+
+type Facts = Awaited<ReturnType<typeof fileFacts>>
+
+function errorCode(error: unknown): string {
+  const err = error as { code?: unknown; message?: string }
+  return typeof err.code === 'string' ? err.code : (err.message ?? String(error))
+}
+
+/** Every socket check, in report order; stops at the first one the others depend on. */
+export async function socketChecks(options: SocketCheckOptions): Promise<CheckResult[]> {
+  const { socket, envFile, timeoutMs } = options
+  const dir = dirname(socket.path)
+  let dirExists: boolean
+  try {
+    dirExists = (await fileFacts(dir)).isDirectory
+  } catch (error) {
+    if (errorCode(error) === 'EACCES') {
+      return [skip('socket', `cannot look into ${dir} as this user: run doctor as root`)]
+    }
+    dirExists = false
+  }
+  const results = [
+    socketLocationCheck({
+      path: socket.path,
+      dirExists,
+      queueDirectory: options.queueDirectory,
+      chrooted: options.chrooted,
+      envFile,
+    }),
+  ]
+  if (!dirExists) return results
+
+  let file: Facts
+  try {
+    file = await fileFacts(socket.path)
+  } catch (error) {
+    const code = errorCode(error)
+    results.push(
+      code === 'ENOENT'
+        ? fail(
+            'socket file',
+            `${socket.path} does not exist: the edge is not running`,
+            `start it: ${START_EDGE}`,
+          )
+        : code === 'EACCES'
+          ? skip('socket file', `cannot look into ${dir} as this user: run doctor as root`)
+          : fail('socket file', `cannot stat ${socket.path}: ${code}`, 'run doctor as root'),
+    )
+    return results
+  }
+  if (!file.isSocket) {
+    results.push(
+      fail(
+        'socket file',
+        `${socket.path} is not a socket`,
+        `move it away (rm ${socket.path}), then ${START_EDGE}`,
+      ),
+    )
+    return results
+  }
+  results.push(ok('socket file', `${socket.path} is a socket`))
+  results.push(socketModeCheck(file.mode, socket.mode, envFile))
+
+  const [owner, group, wantOwner, wantGroup] = await Promise.all([
+    lookupUser(String(file.uid), timeoutMs),
+    lookupGroup(String(file.gid), timeoutMs),
+    socket.owner === undefined ? undefined : lookupUser(socket.owner, timeoutMs),
+    socket.group === undefined ? undefined : lookupGroup(socket.group, timeoutMs),
+  ])
+  const names = { owner: owner?.name ?? String(file.uid), group: group?.name ?? String(file.gid) }
+  results.push(
+    socketOwnerCheck(
+      { uid: file.uid, gid: file.gid, ownerName: names.owner, groupName: names.group },
+      {
+        owner: socket.owner,
+        group: socket.group,
+        ownerUid: wantOwner?.uid,
+        groupGid: wantGroup?.gid,
+      },
+      envFile,
+    ),
+  )
+  results.push(await postfixAccessCheck(options, file, names))
+  return results
+}
+
+/** Whether the user Postfix's LMTP client runs as can connect and gets the 220 greeting. */
+async function postfixAccessCheck(
+  options: SocketCheckOptions,
+  file: Facts,
+  names: { owner: string; group: string },
+): Promise<CheckResult> {
+  const name = 'postfix access'
+  const { envFile, timeoutMs, mailOwner } = options
+  const account = await lookupUser(mailOwner, timeoutMs)
+  if (!account)
+    return skip(name, `no user ${mailOwner} (Postfix's mail_owner) here: is Postfix installed?`)
+  let dirs: Awaited<ReturnType<typeof directoryChain>>
+  try {
+    dirs = await directoryChain(file.path)
+  } catch (error) {
+    return skip(
+      name,
+      `cannot stat the socket's directories (${errorCode(error)}): run doctor as root`,
+    )
+  }
+  const verdict = unixSocketAccess(account, dirs, file)
+  let denied: CheckResult | undefined
+  if (!verdict.allowed) {
+    // The names of what blocks: the socket's are known, a directory's are looked up.
+    const { blocked } = verdict
+    const blockedNames =
+      blocked.path === file.path
+        ? names
+        : {
+            owner: (await lookupUser(String(blocked.uid), timeoutMs))?.name ?? String(blocked.uid),
+            group: (await lookupGroup(String(blocked.gid), timeoutMs))?.name ?? String(blocked.gid),
+          }
+    denied = fail(
+      name,
+      accessReason(account, verdict, blockedNames),
+      accessFix(account, verdict, file.path, envFile),
+    )
+  }
+  const where = `${file.path} as ${account.name}`
+  const uid = process.getuid?.()
+
+  if (uid !== 0 && uid !== account.uid) {
+    return (
+      denied ??
+      ok(
+        name,
+        `${account.name} may connect by the permission bits (as root, doctor connects as ${account.name})`,
+      )
+    )
+  }
+  const probe =
+    uid === account.uid
+      ? await readGreeting({ path: file.path }, timeoutMs).then(
+          (line) => ({ line }),
+          (error: unknown) => ({ code: errorCode(error) }),
+        )
+      : await readGreetingAs(account, file.path, timeoutMs)
+  if ('line' in probe) return greetingCheck(name, where, probe.line)
+  if (probe.code === 'EACCES') {
+    // The bits allowed it, yet the kernel said no: an ACL, SELinux or AppArmor.
+    return (
+      denied ??
+      fail(name, `${where}: permission denied`, `check ACLs and MAC policy: getfacl ${file.path}`)
+    )
+  }
+  return unreachableCheck(name, where, probe.code)
+}
