@@ -1,9 +1,11 @@
 /**
  * Sends queue messages for many concurrent LMTP sessions with few SQS requests.
  *
- * A message is sent at once while fewer than MAX_IN_FLIGHT requests are out, so an idle
- * edge adds no delay; under load, messages wait for a free slot and leave together in one
- * `SendMessageBatch` (up to 10 entries, the batch within SQS's size limit). SQS answers a
+ * A message is sent at once when no request is out, so an idle edge adds no delay; while
+ * one is out, messages wait and then leave together in one `SendMessageBatch` (up to 10
+ * entries, within SQS's size limit), as Nagle's algorithm gathers small writes. Each
+ * request costs the edge about a millisecond of CPU in the SDK whatever its size, so under
+ * load fewer, fuller batches are what raise throughput (measured: `npm run bench`). SQS answers a
  * batch with 200 even when some entries failed, so each entry's own result decides its
  * sender's fate: only an entry listed in `Successful` resolves.
  */
@@ -12,9 +14,16 @@ import { QueueSendError } from './errors.ts'
 
 // SQS takes at most 10 entries in one SendMessageBatch.
 const MAX_BATCH_ENTRIES = 10
-// Concurrent SendMessageBatch requests. Enough to keep the queue's endpoint busy; past it
-// messages gather into batches instead of opening more connections.
+// Most SendMessageBatch requests out at once. A request beyond the first leaves only with
+// a full batch: letting up to 4 partial batches out gave about 20% fewer messages a second
+// (half as many messages per request) than one at a time.
 const MAX_IN_FLIGHT = 4
+// Under load (a request left less than BUSY_WINDOW_MS ago) the first message of the next
+// batch waits LINGER_MS for others to join it, as Kafka's linger.ms does; an idle edge
+// sends at once. Measured without connection reuse, where messages trickle in: 5 ms took
+// the edge from about 590 to 750 messages a second, at about 5 ms more hand-off latency.
+const LINGER_MS = 5
+const BUSY_WINDOW_MS = 20
 
 export interface QueueSenderOptions {
   sqs: SQSClient
@@ -37,6 +46,7 @@ export class QueueSender {
   readonly #waiting: Pending[] = []
   #inFlight = 0
   #scheduled = false
+  #lastSent = Number.NEGATIVE_INFINITY
 
   constructor(options: QueueSenderOptions) {
     this.#options = options
@@ -50,19 +60,28 @@ export class QueueSender {
     })
   }
 
-  /** Sends what is waiting on the next turn, so that bodies ready together go together. */
+  /** Sends what is waiting soon, so that bodies ready together go together. */
   #schedule(): void {
     if (this.#scheduled) return
     this.#scheduled = true
-    setImmediate(() => {
+    const pump = () => {
       this.#scheduled = false
       this.#pump()
-    })
+    }
+    // With a request out, the waiting messages leave when it returns anyway.
+    const busy = performance.now() - this.#lastSent < BUSY_WINDOW_MS
+    if (busy && this.#inFlight === 0) setTimeout(pump, LINGER_MS)
+    else setImmediate(pump)
   }
 
   #pump(): void {
-    while (this.#inFlight < MAX_IN_FLIGHT && this.#waiting.length > 0) {
-      const batch = this.#takeBatch()
+    while (this.#waiting.length > 0 && this.#inFlight < MAX_IN_FLIGHT) {
+      const { count, full } = this.#nextBatch()
+      // Beyond the first request only a full batch leaves; a partial one gathers more
+      // messages while the request out is answered.
+      if (this.#inFlight > 0 && !full) return
+      const batch = this.#waiting.splice(0, count)
+      this.#lastSent = performance.now()
       this.#inFlight++
       this.#sendBatch(batch).finally(() => {
         this.#inFlight--
@@ -71,17 +90,19 @@ export class QueueSender {
     }
   }
 
-  /** The oldest waiting entries that fit one request. */
-  #takeBatch(): Pending[] {
+  /** How many of the oldest waiting entries fit one request, and whether that fills it. */
+  #nextBatch(): { count: number; full: boolean } {
     let bytes = 0
     let count = 0
     for (const entry of this.#waiting) {
       if (count === MAX_BATCH_ENTRIES) break
-      if (count > 0 && bytes + entry.bytes > this.#options.maxBatchBytes) break
+      if (count > 0 && bytes + entry.bytes > this.#options.maxBatchBytes) {
+        return { count, full: true }
+      }
       bytes += entry.bytes
       count++
     }
-    return this.#waiting.splice(0, count)
+    return { count, full: count === MAX_BATCH_ENTRIES }
   }
 
   async #sendBatch(batch: Pending[]): Promise<void> {
