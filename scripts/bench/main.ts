@@ -1,0 +1,119 @@
+/**
+ * `npm run bench [-- --scale 0.2]`: the edge against Dovecot LMTP on this machine, under the
+ * same `smtp-source -L` load, with the same latency probe, each server in its own processes.
+ * Installs what it needs, starts and stops every peer itself, and prints one table, the
+ * 50 MB measurement and the targets. Exits 0 whatever the numbers (it measures, it does not
+ * judge); 1 when something broke (a peer did not start, a message went missing); 130 on
+ * Ctrl-C. See BENCHMARKS.md for what each column means.
+ */
+import { parseArgs } from 'node:util'
+import { measureBigMessage } from './big-message.ts'
+import { startEmulator } from './emulator.ts'
+import type { Load } from './load.ts'
+import { describeMachine, formatMachine } from './machine.ts'
+import { ensurePeers } from './peers.ts'
+import { readMemory } from './proc.ts'
+import { cleanup, onCleanup } from './processes.ts'
+import { formatBigMessage, formatTable, formatTargets, rate, sizeLabel } from './report.ts'
+import { type RowResult, runRow } from './row.ts'
+import { startDovecotServer, startEdgeServer } from './servers.ts'
+
+// Parallel sessions: Postfix's default LMTP concurrency (default_destination_concurrency_limit).
+const SESSIONS = 20
+// Messages per row (-m), the same for both servers: on a 2-core machine each row runs
+// about 8 to 25 s (enough probe samples for a p99) and the whole bench under 3 minutes.
+const PLAN: Omit<Load, 'sessions'>[] = [
+  { size: 10_000, reuse: true, messages: 6_000 },
+  { size: 10_000, reuse: false, messages: 6_000 },
+  { size: 1_000_000, reuse: true, messages: 1_000 },
+  { size: 1_000_000, reuse: false, messages: 1_000 },
+]
+
+const log = (line: string) => console.error(`bench: ${line}`)
+
+// The SDK's notice that it will need Node 22 from 2027 says nothing about this measurement.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
+
+function parseScale(): number {
+  const { values } = parseArgs({ options: { scale: { type: 'string', default: '1' } } })
+  const scale = Number(values.scale)
+  if (!(scale > 0 && scale <= 100)) {
+    throw new Error(`--scale must be > 0 and ≤ 100, got ${values.scale}`)
+  }
+  return scale
+}
+
+async function main(): Promise<void> {
+  const scale = parseScale()
+  const started = performance.now()
+  const date = new Date()
+  await ensurePeers(log)
+  const machine = await describeMachine()
+  log(formatMachine(machine))
+
+  const emulator = await startEmulator()
+  const forgetEmulator = onCleanup('emulator', emulator.stop)
+  const rows: RowResult[] = []
+  for (const plan of PLAN) {
+    const load: Load = {
+      ...plan,
+      sessions: SESSIONS,
+      messages: Math.max(SESSIONS, Math.round(plan.messages * scale)),
+    }
+    for (const server of ['dovecot', 'edge'] as const) {
+      const reuse = load.reuse ? 'with' : 'without'
+      log(
+        `row ${rows.length + 1}/${PLAN.length * 2}: ${server}, ${load.messages} × ${sizeLabel(load.size)}, ${reuse} connection reuse`,
+      )
+      const row =
+        server === 'dovecot'
+          ? await runRow(startDovecotServer, load)
+          : await runRow(() => startEdgeServer(emulator), load, emulator.pid)
+      log(`  ${row.seconds.toFixed(2)} s, ${rate(row).toFixed(0)} msg/s`)
+      rows.push(row)
+    }
+  }
+  log('one 50 MB message into a fresh edge')
+  const big = await measureBigMessage(emulator)
+  const emulatorMemory = readMemory(emulator.pid)
+  await emulator.stop()
+  forgetEmulator()
+
+  const minutes = (performance.now() - started) / 60_000
+  console.log(
+    [
+      '',
+      `mailbridge bench, ${date.toISOString()} (${minutes.toFixed(1)} min)`,
+      formatMachine(machine),
+      `load: smtp-source -L -s ${SESSIONS}; latency probe: 1 more connection, 1 message at a time`,
+      '',
+      formatTable(rows),
+      '',
+      formatBigMessage(big),
+      `emulator (fauxqs, its own process, not in the edge's figures): peak RSS ${(((emulatorMemory?.hwmKiB ?? 0) * 1024) / 1e6).toFixed(0)} MB`,
+      '',
+      formatTargets(rows, big),
+    ].join('\n'),
+  )
+}
+
+let interrupted = false
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return
+    interrupted = true
+    log(`${signal}: stopping everything the bench started`)
+    void cleanup().finally(() => process.exit(130))
+  })
+}
+
+try {
+  await main()
+} catch (error) {
+  if (!interrupted) {
+    console.error(`bench failed: ${(error as Error).stack ?? error}`)
+    process.exitCode = 1
+  }
+} finally {
+  await cleanup()
+}

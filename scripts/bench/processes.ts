@@ -1,0 +1,236 @@
+/**
+ * Child processes for the bench, and the one cleanup list that stops whatever was started:
+ * run from `main`'s `finally` and from the Ctrl-C / SIGTERM handler, each task at most once.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { delimiter, join } from 'node:path'
+
+// A helper program that hangs must not hang the bench (ms).
+const DEFAULT_RUN_TIMEOUT_MS = 60_000
+// Output kept from a long-running child, to explain why it died (characters).
+const OUTPUT_TAIL_CHARS = 4_000
+// Postfix's and Dovecot's programs live in sbin, often missing from a non-login PATH.
+const EXTRA_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin']
+
+type Task = { name: string; run: () => Promise<void> | void }
+const tasks: Task[] = []
+const running = new Set<ChildProcess>()
+
+/** Registers a stop task; returns a function that unregisters it (once stopped cleanly). */
+export function onCleanup(name: string, run: Task['run']): () => void {
+  const task = { name, run }
+  tasks.push(task)
+  return () => {
+    const index = tasks.indexOf(task)
+    if (index >= 0) tasks.splice(index, 1)
+  }
+}
+
+let cleaning: Promise<void> | undefined
+
+/** Runs every registered task, newest first, then SIGKILLs any child still alive. */
+export function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (let task = tasks.pop(); task; task = tasks.pop()) {
+      try {
+        await task.run()
+      } catch (error) {
+        console.error(`bench: cleanup "${task.name}" failed: ${(error as Error).message}`)
+      }
+    }
+    for (const child of running) child.kill('SIGKILL')
+  })()
+  return cleaning
+}
+
+/** Tracks a child so that cleanup() kills it if it is still running then. */
+function track(child: ChildProcess): void {
+  running.add(child)
+  child.on('exit', () => running.delete(child))
+}
+
+/** The absolute path of an executable, searched in PATH then the sbin directories. */
+export function findCommand(name: string): string | undefined {
+  for (const dir of [...(process.env.PATH ?? '').split(delimiter), ...EXTRA_DIRS]) {
+    if (!dir) continue
+    try {
+      accessSync(join(dir, name), constants.X_OK)
+      return join(dir, name)
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined
+}
+
+export interface RunResult {
+  /** Exit code, or null when killed by a signal (e.g. at its timeout). */
+  exitCode: number | null
+  stdout: string
+  stderr: string
+}
+
+export interface RunOptions {
+  input?: string
+  env?: NodeJS.ProcessEnv
+  /** SIGKILL the program after this many ms. */
+  timeoutMs?: number
+}
+
+/** Runs a program to completion; rejects only when it cannot be started. */
+export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: options.env ?? process.env })
+    track(child)
+    const stdout: Buffer[] = []
+    const stderr: Buffer[] = []
+    const timer = setTimeout(
+      () => child.kill('SIGKILL'),
+      options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
+    )
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+    child.stdin.on('error', () => {})
+    child.on('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.on('close', (exitCode) => {
+      clearTimeout(timer)
+      resolve({
+        exitCode,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      })
+    })
+    child.stdin.end(options.input)
+  })
+}
+
+/** Like run(), but rejects with the program's output when it does not exit 0. */
+export async function runOk(
+  command: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const result = await run(command, args, options)
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `${command} ${args.join(' ')} exited with ${result.exitCode}\n${result.stderr}${result.stdout}`.trim(),
+    )
+  }
+  return result
+}
+
+/**
+ * Runs a program that daemonizes (Dovecot's master), with its output going to `logFile`:
+ * the daemon keeps the stdout/stderr it inherited open, so a pipe would never close.
+ * Rejects with that output when it does not exit 0.
+ */
+export function runDaemonizing(
+  command: string,
+  args: string[],
+  logFile: string,
+  timeoutMs = DEFAULT_RUN_TIMEOUT_MS,
+): Promise<void> {
+  const fd = openSync(logFile, 'a')
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', fd, fd] })
+    track(child)
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('error', reject)
+    child.on('exit', (exitCode) => {
+      clearTimeout(timer)
+      if (exitCode === 0) return resolve()
+      const output = readFileSync(logFile, 'utf8')
+      reject(new Error(`${command} ${args.join(' ')} exited with ${exitCode}\n${output}`.trim()))
+    })
+  }).finally(() => closeSync(fd))
+}
+
+/** A long-running child (the edge, the emulator), with the tail of what it printed. */
+export interface Daemon {
+  child: ChildProcess
+  pid: number
+  /** The last few KB of its stdout and stderr. */
+  output(): string
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  exited: Promise<number | string>
+  /** Sends `signal`, waits up to `graceMs`, then SIGKILLs; resolves once it has exited. */
+  stop(signal: NodeJS.Signals, graceMs: number): Promise<void>
+}
+
+export function startDaemon(
+  command: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string },
+): Daemon {
+  const child = spawn(command, args, { env: options.env, cwd: options.cwd })
+  track(child)
+  if (child.pid === undefined) throw new Error(`cannot start ${command}`)
+  let tail = ''
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  child.stdin?.on('error', () => {})
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'))
+  })
+  return {
+    child,
+    pid: child.pid,
+    output: () => tail,
+    exited,
+    async stop(signal, graceMs) {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill(signal)
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      )
+    })
+  })
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Polls `check` every `everyMs` until it returns a value, or throws after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs
+  let lastError: unknown
+  while (performance.now() < deadline) {
+    try {
+      const value = await check()
+      if (value !== undefined) return value
+    } catch (error) {
+      lastError = error
+    }
+    await sleep(everyMs)
+  }
+  const why = lastError ? `: ${(lastError as Error).message}` : ''
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`)
+}

@@ -1,0 +1,129 @@
+/**
+ * The printed result: one Markdown table (it reads as well in a terminal as pasted into
+ * BENCHMARKS.md), the 50 MB measurement, and every target with an honest PASS or MISS.
+ */
+import { BIG_MESSAGE_BYTES, type BigMessageResult } from './big-message.ts'
+import type { RowResult } from './row.ts'
+
+// The targets of the mission ("faster than Dovecot", "memory bounded").
+export const TARGET_RATIO = 2
+export const TARGET_PEAK_RSS_MB = 200
+export const TARGET_BIG_INCREASE_MB = 64
+
+// Every MB here is 10^6 bytes, sizes and memory alike; /proc's "kB" are KiB.
+const MB = 1_000_000
+const kibToMb = (kib: number) => (kib * 1024) / MB
+
+/** Nearest-rank percentile of ascending values. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  const rank = Math.ceil((p / 100) * sorted.length)
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN
+}
+
+export const rate = (row: RowResult) => row.load.messages / row.seconds
+
+export function sizeLabel(bytes: number): string {
+  return bytes >= MB ? `${bytes / MB} MB` : `${bytes / 1000} KB`
+}
+
+const fixed = (value: number, digits: number) =>
+  Number.isFinite(value) ? value.toFixed(digits) : '-'
+
+/** The Dovecot row with the same size and reuse as an edge row. */
+function reference(rows: RowResult[], row: RowResult): RowResult | undefined {
+  return rows.find(
+    (other) =>
+      other.server === 'dovecot' &&
+      other.load.size === row.load.size &&
+      other.load.reuse === row.load.reuse,
+  )
+}
+
+export function ratioOf(rows: RowResult[], row: RowResult): number | undefined {
+  const dovecot = reference(rows, row)
+  return row.server === 'edge' && dovecot ? rate(row) / rate(dovecot) : undefined
+}
+
+function cells(rows: RowResult[], row: RowResult): string[] {
+  const ratio = ratioOf(rows, row)
+  const cpu =
+    row.emulatorCpuSeconds === undefined
+      ? fixed(row.cpuSeconds, 1)
+      : `${fixed(row.cpuSeconds, 1)} (+${fixed(row.emulatorCpuSeconds, 1)} emulator)`
+  return [
+    row.server,
+    sizeLabel(row.load.size),
+    row.load.reuse ? 'yes' : 'no',
+    String(row.load.messages),
+    fixed(row.seconds, 2),
+    fixed(rate(row), 0),
+    fixed((rate(row) * row.load.size) / MB, 1),
+    fixed(percentile(row.latencies, 50), 1),
+    fixed(percentile(row.latencies, 99), 1),
+    String(row.latencies.length),
+    fixed(kibToMb(row.peakRssKiB), 0),
+    cpu,
+    fixed(Math.max(0, row.othersCpuSeconds), 1),
+    ratio === undefined
+      ? ''
+      : `${fixed(ratio, 2)}× ${ratio >= TARGET_RATIO ? '≥2× ok' : 'below 2×'}`,
+  ]
+}
+
+const HEADER = [
+  'server',
+  'size',
+  'reuse',
+  'messages',
+  'seconds',
+  'msg/s',
+  'MB/s',
+  'p50 ms',
+  'p99 ms',
+  'probe n',
+  'peak RSS MB',
+  'CPU s',
+  'others CPU s',
+  'edge ÷ Dovecot',
+]
+const RIGHT_ALIGNED = new Set([3, 4, 5, 6, 7, 8, 9, 10, 12])
+
+export function formatTable(rows: RowResult[]): string {
+  const table = [HEADER, ...rows.map((row) => cells(rows, row))]
+  const widths = HEADER.map((_, column) =>
+    Math.max(3, ...table.map((line) => [...(line[column] ?? '')].length)),
+  )
+  const pad = (text: string, column: number) => {
+    const width = widths[column] ?? 0
+    return RIGHT_ALIGNED.has(column) ? text.padStart(width) : text.padEnd(width)
+  }
+  const line = (values: string[]) => `| ${values.map(pad).join(' | ')} |`
+  const rule = `|${widths.map((width, column) => (RIGHT_ALIGNED.has(column) ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`
+  return [line(table[0] ?? []), rule, ...table.slice(1).map(line)].join('\n')
+}
+
+export function formatBigMessage(big: BigMessageResult): string {
+  return [
+    `50 MB message (${BIG_MESSAGE_BYTES.toLocaleString('en')} body bytes) into a fresh, warmed-up edge:`,
+    `  RSS before ${fixed(kibToMb(big.before.rssKiB), 0)} MB (peak so far ${fixed(kibToMb(big.before.hwmKiB), 0)} MB),` +
+      ` peak after ${fixed(kibToMb(big.peakKiB), 0)} MB: +${fixed(kibToMb(big.increaseKiB), 0)} MB;` +
+      ` sent in ${fixed(big.seconds, 2)} s, hand-off ${fixed(big.handoffMs, 0)} ms after the final dot`,
+  ].join('\n')
+}
+
+const verdict = (pass: boolean) => (pass ? 'PASS' : 'MISS')
+
+export function formatTargets(rows: RowResult[], big: BigMessageResult): string {
+  const edgeRows = rows.filter((row) => row.server === 'edge')
+  const ratios = edgeRows.map((row) => ratioOf(rows, row) ?? 0)
+  const lowest = Math.min(...ratios)
+  const peakMb = kibToMb(Math.max(...edgeRows.map((row) => row.peakRssKiB), big.peakKiB))
+  const increaseMb = kibToMb(big.increaseKiB)
+  return [
+    'targets:',
+    `  ${verdict(lowest >= TARGET_RATIO)}  edge msg/s ≥ ${TARGET_RATIO}× Dovecot in every row (lowest ${fixed(lowest, 2)}×)`,
+    `  ${verdict(peakMb < TARGET_PEAK_RSS_MB)}  edge peak RSS < ${TARGET_PEAK_RSS_MB} MB (highest ${fixed(peakMb, 0)} MB, over the rows and the 50 MB run)`,
+    `  ${verdict(increaseMb < TARGET_BIG_INCREASE_MB)}  a 50 MB message raises edge RSS < ${TARGET_BIG_INCREASE_MB} MB (+${fixed(increaseMb, 0)} MB)`,
+  ].join('\n')
+}
