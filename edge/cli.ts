@@ -11,11 +11,12 @@
 import { readFileSync, realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs, parseEnv } from 'node:util'
+import { findCommand } from '../shared/commands.ts'
 import { type Config, loadConfig } from '../shared/config.ts'
 import { ConfigError } from '../shared/errors.ts'
 import { runDoctor } from './doctor.ts'
 import { UsageError } from './doctor-errors.ts'
-import { findCommand, runCommand } from './doctor-probes.ts'
+import { runCommand } from './doctor-probes.ts'
 import { DEFAULT_ENV_FILE, doctorExitCode, formatReport } from './doctor-report.ts'
 import { postfixConfig } from './postfix-config.ts'
 

@@ -4,15 +4,12 @@
  * user, the way Postfix's LMTP client would connect), stat()ing a path, GET /healthz.
  */
 import { execFile } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { createConnection, type Socket } from 'node:net'
-import { delimiter, dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { ProbeTimeoutError } from './doctor-errors.ts'
 import type { Account, FileFacts } from './doctor-socket-checks.ts'
 
-// Postfix's tools live in /usr/sbin, often missing from a non-root PATH.
-const SBIN_DIRS = ['/usr/sbin', '/sbin', '/usr/bin', '/bin']
 // Most output kept from one command (bytes): a transport table can be long.
 const MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 
@@ -23,21 +20,6 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
     timer = setTimeout(() => reject(new ProbeTimeoutError(what, ms)), ms)
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-/** The absolute path of an executable in PATH or the sbin directories. */
-export function findCommand(name: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of [...path.split(delimiter), ...SBIN_DIRS]) {
-    if (!dir) continue
-    const candidate = join(dir, name)
-    try {
-      accessSync(candidate, constants.X_OK)
-      return candidate
-    } catch {
-      // not here
-    }
-  }
-  return undefined
 }
 
 export interface CommandResult {

@@ -4,11 +4,13 @@
  * to change. This runner does the I/O and asks the pure doctor-*-checks.ts files for the
  * verdicts; every check is bounded in time, so the doctor never hangs.
  */
+
+import { findCommand } from '../shared/commands.ts'
 import { type Config, loadConfig } from '../shared/config.ts'
 import { ConfigError } from '../shared/errors.ts'
 import { s3Check, sqsCheck } from './doctor-aws.ts'
 import { postfixDomainsCheck, postfixRoutingCheck } from './doctor-postfix-checks.ts'
-import { findCommand, httpGet, readGreeting, runCommand, withTimeout } from './doctor-probes.ts'
+import { httpGet, readGreeting, runCommand, withTimeout } from './doctor-probes.ts'
 import {
   type CheckResult,
   configFailure,

@@ -3,16 +3,16 @@
  * run from `main`'s `finally` and from the Ctrl-C / SIGTERM handler, each task at most once.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { delimiter, join } from 'node:path'
+import { type RunOptions, type RunResult, run as runCommand } from '../../shared/commands.ts'
+
+export { findCommand } from '../../shared/commands.ts'
 
 // A helper program that hangs must not hang the bench (ms).
 const DEFAULT_RUN_TIMEOUT_MS = 60_000
 // Output kept from a long-running child, to explain why it died (characters).
 const OUTPUT_TAIL_CHARS = 4_000
-// Postfix's and Dovecot's programs live in sbin, often missing from a non-login PATH.
-const EXTRA_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin']
 
 type Task = { name: string; run: () => Promise<void> | void }
 const tasks: Task[] = []
@@ -51,62 +51,9 @@ function track(child: ChildProcess): void {
   child.on('exit', () => running.delete(child))
 }
 
-/** The absolute path of an executable, searched in PATH then the sbin directories. */
-export function findCommand(name: string): string | undefined {
-  for (const dir of [...(process.env.PATH ?? '').split(delimiter), ...EXTRA_DIRS]) {
-    if (!dir) continue
-    try {
-      accessSync(join(dir, name), constants.X_OK)
-      return join(dir, name)
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined
-}
-
-export interface RunResult {
-  /** Exit code, or null when killed by a signal (e.g. at its timeout). */
-  exitCode: number | null
-  stdout: string
-  stderr: string
-}
-
-export interface RunOptions {
-  input?: string
-  env?: NodeJS.ProcessEnv
-  /** SIGKILL the program after this many ms. */
-  timeoutMs?: number
-}
-
-/** Runs a program to completion; rejects only when it cannot be started. */
+/** shared/commands.ts's run(), with the child killed by cleanup() if still running. */
 export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env ?? process.env })
-    track(child)
-    const stdout: Buffer[] = []
-    const stderr: Buffer[] = []
-    const timer = setTimeout(
-      () => child.kill('SIGKILL'),
-      options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
-    )
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
-    child.stdin.on('error', () => {})
-    child.on('error', (error) => {
-      clearTimeout(timer)
-      reject(error)
-    })
-    child.on('close', (exitCode) => {
-      clearTimeout(timer)
-      resolve({
-        exitCode,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      })
-    })
-    child.stdin.end(options.input)
-  })
+  return runCommand(command, args, { ...options, onSpawn: track })
 }
 
 /** Like run(), but rejects with the program's output when it does not exit 0. */

@@ -3,13 +3,10 @@
  * missing package skips the test with a plain message; in CI it fails the test, so a run
  * can never count a skipped end-to-end test as a pass.
  */
-import { spawn } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
-import { delimiter, join } from 'node:path'
 import type { TestContext } from 'node:test'
+import { findCommand } from '../../shared/commands.ts'
 
-// sbin directories are often missing from a non-login PATH, and Postfix's tools live there.
-const EXTRA_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin']
+export { findCommand, type RunResult, run, runOk } from '../../shared/commands.ts'
 
 // The Debian package that brings each program, for the message.
 const PACKAGE_OF: Record<string, string> = {
@@ -20,22 +17,6 @@ const PACKAGE_OF: Record<string, string> = {
   swaks: 'swaks',
   python3: 'python3',
   'systemd-analyze': 'systemd',
-}
-
-/** The absolute path of an executable named `name`, searched in PATH then the sbin dirs. */
-export function findCommand(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), ...EXTRA_DIRS]
-  for (const dir of dirs) {
-    if (!dir) continue
-    const path = join(dir, name)
-    try {
-      accessSync(path, constants.X_OK)
-      return path
-    } catch {
-      // not here
-    }
-  }
-  return undefined
 }
 
 /** True in CI, where a missing package fails a test instead of skipping it. */
@@ -83,73 +64,4 @@ export function needRoot(t: TestContext): boolean {
   if (inCi()) throw new Error(`${message} (required in CI)`)
   t.skip(message)
   return false
-}
-
-export interface RunResult {
-  /** The exit code, or null when the process was killed by a signal (e.g. on timeout). */
-  exitCode: number | null
-  stdout: string
-  stderr: string
-}
-
-export interface RunOptions {
-  /** Written to the process's standard input, which is then closed. */
-  input?: string | Buffer
-  /** Kill the process (SIGKILL) after this many ms. */
-  timeoutMs?: number
-  env?: NodeJS.ProcessEnv
-}
-
-// A hung helper program should fail its test, not hang the whole run (ms).
-const DEFAULT_RUN_TIMEOUT_MS = 30_000
-
-/**
- * Runs a program to completion and returns its exit code and output; never rejects for a
- * non-zero exit (callers decide), only when the program cannot be started.
- */
-export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    const stdout: Buffer[] = []
-    const stderr: Buffer[] = []
-    const timer = setTimeout(
-      () => child.kill('SIGKILL'),
-      options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
-    )
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
-    // A program that exits without reading all its input must not crash the test (EPIPE).
-    child.stdin.on('error', () => {})
-    child.on('error', (err) => {
-      clearTimeout(timer)
-      reject(err)
-    })
-    child.on('close', (exitCode) => {
-      clearTimeout(timer)
-      resolve({
-        exitCode,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      })
-    })
-    child.stdin.end(options.input)
-  })
-}
-
-/** Like run(), but rejects with the program's output when it exits non-zero. */
-export async function runOk(
-  command: string,
-  args: string[],
-  options: RunOptions = {},
-): Promise<RunResult> {
-  const result = await run(command, args, options)
-  if (result.exitCode !== 0) {
-    throw new Error(
-      `${command} ${args.join(' ')} exited with ${result.exitCode}\n${result.stderr}${result.stdout}`,
-    )
-  }
-  return result
 }
