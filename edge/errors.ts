@@ -31,6 +31,14 @@ export class UnknownRecipientError extends LmtpError {
   }
 }
 
+/** More RCPT TO than MAILBRIDGE_MAX_RECIPIENTS in one transaction: send the rest later. */
+export class TooManyRecipientsError extends LmtpError {
+  override name = 'TooManyRecipientsError'
+  constructor() {
+    super(452, 'Error: too many recipients')
+  }
+}
+
 /** The message went over the size limit while it was being received. */
 export class MessageTooBigError extends LmtpError {
   override name = 'MessageTooBigError'
@@ -42,6 +50,17 @@ export class MessageTooBigError extends LmtpError {
 /** SQS did not take a queue message: the request failed, or its entry was refused. */
 export class QueueSendError extends MailbridgeError {
   override name = 'QueueSendError'
+  constructor(
+    message: string,
+    /**
+     * True when SQS answered that it did not store the message. False when the request
+     * failed or timed out: SQS may have stored it all the same.
+     */
+    readonly refused: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+  }
 }
 
 /** The edge is draining for shutdown: the client should come back later (421). */

@@ -11,7 +11,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs'
 import { Upload } from '@aws-sdk/lib-storage'
 import type { QueuedMessage, RawRef } from '../shared/envelope.ts'
 import { incomingRawKey } from '../shared/mailbox-layout.ts'
-import { HandoffError, MessageTooBigError } from './errors.ts'
+import { HandoffError, MessageTooBigError, QueueSendError } from './errors.ts'
 import { QueueSender } from './queue-sender.ts'
 
 // How long one SQS send may take before the hand-off counts as failed (ms). Postfix's
@@ -120,7 +120,11 @@ export class Handoff {
     } catch (error) {
       // Whatever was read, the rest must be drained for smtp-server to reply.
       stream.resume()
-      if (staged) this.#removeStaged(staged.key)
+      // Only when SQS said it did not take the message: after a timeout it may have, and
+      // a queued message must not point at a deleted object. incoming/ expires anyway.
+      if (staged && error instanceof QueueSendError && error.refused) {
+        this.#removeStaged(staged.key)
+      }
       if (error instanceof MessageTooBigError) throw error
       throw new HandoffError('Temporary failure queueing the message, try again later', {
         cause: error,
@@ -197,7 +201,7 @@ export class Handoff {
   }
 
   /**
-   * Best effort: a staged object whose queue message was never sent is an orphan. The
+   * Best effort: a staged object whose queue message SQS refused is an orphan. The
    * bucket's lifecycle rule expires incoming/ anyway, so a failed delete loses nothing.
    */
   #removeStaged(key: string): void {

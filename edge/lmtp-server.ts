@@ -14,7 +14,12 @@ import {
 import type { Config } from '../shared/config.ts'
 import type { Logger } from '../shared/logger.ts'
 import { newMessageId } from '../shared/message-id.ts'
-import { LmtpError, ShuttingDownError, UnknownRecipientError } from './errors.ts'
+import {
+  LmtpError,
+  ShuttingDownError,
+  TooManyRecipientsError,
+  UnknownRecipientError,
+} from './errors.ts'
 import type { Handoff } from './handoff.ts'
 import type { EdgeMetrics } from './metrics.ts'
 import { acceptsRecipient } from './recipient-policy.ts'
@@ -116,6 +121,8 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
   // client waits for two, and the session would desynchronise. We keep every accepted
   // RCPT here and put the full list back into the envelope before replying.
   const recipients = new WeakMap<object, SMTPServerAddress[]>()
+  // Sessions counted in the gauge: one refused at maxClients never reaches onConnect.
+  const counted = new WeakSet<SMTPServerSession>()
 
   const serverOptions: SMTPServerOptions = {
     lmtp: true,
@@ -135,13 +142,14 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
     socketTimeout: options.socketTimeoutMs ?? SOCKET_TIMEOUT_MS,
     logger: false,
 
-    onConnect(_session, callback) {
+    onConnect(session, callback) {
+      counted.add(session)
       metrics.sessions.inc()
       callback()
     },
 
-    onClose() {
-      metrics.sessions.dec()
+    onClose(session) {
+      if (counted.delete(session)) metrics.sessions.dec()
     },
 
     onMailFrom(_address, _session, callback) {
@@ -157,6 +165,13 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
         return callback(new UnknownRecipientError(address.address))
       }
       const list = recipients.get(session.envelope) ?? []
+      // smtp-server counts distinct addresses against maxRecipients; a client repeating
+      // one address would grow this list without bound. (Its enhanced code is the
+      // default of 452, 4.2.2: smtp-server offers no other for a handler's reply.)
+      if (list.length >= config.maxRecipients) {
+        metrics.rejected.inc({ code: '452' })
+        return callback(new TooManyRecipientsError())
+      }
       list.push(address)
       recipients.set(session.envelope, list)
       callback()
@@ -178,7 +193,18 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
       const reply = (replies: Error[]) => {
         metrics.inFlight.dec()
         callback(null, replies as never)
-        drain.end()
+        // smtp-server writes the replies now when the whole message is in; after an early
+        // failure (too big, S3 down) only at the stream's end, which its listener, added
+        // in callback(), sees before ours. Shutdown must not close the session before.
+        if (!stream.readable) return drain.end()
+        let ended = false
+        const end = () => {
+          if (ended) return
+          ended = true
+          drain.end()
+        }
+        stream.once('end', end)
+        stream.once('close', end)
       }
       handoff
         .deliver(stream, {
@@ -234,5 +260,10 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
         )
     },
   }
-  return new LocalLmtpServer(serverOptions)
+  const server = new LocalLmtpServer(serverOptions)
+  // smtp-server emits every connection error on the server (a client that resets the
+  // connection mid-DATA, a reply to a peer that left); unheard, it would end the process
+  // and every other session with it.
+  server.on('error', (error: Error) => logger.warn({ err: error }, 'LMTP connection error'))
+  return server
 }

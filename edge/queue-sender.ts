@@ -124,16 +124,17 @@ export class QueueSender {
         }
         const failure = failed.get(String(index))
         entry.reject(
-          new QueueSendError(
-            failure
-              ? `SQS refused the message: ${failure.Code} ${failure.Message ?? ''}`.trim()
-              : 'SQS listed the message neither as sent nor as failed',
-          ),
+          failure
+            ? new QueueSendError(
+                `SQS refused the message: ${failure.Code} ${failure.Message ?? ''}`.trim(),
+                true,
+              )
+            : new QueueSendError('SQS listed the message neither as sent nor as failed', false),
         )
       }
     } catch (error) {
       for (const entry of batch) {
-        entry.reject(new QueueSendError('SendMessageBatch failed', { cause: error }))
+        entry.reject(new QueueSendError('SendMessageBatch failed', false, { cause: error }))
       }
     }
   }

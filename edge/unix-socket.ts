@@ -13,17 +13,23 @@ import { SocketPathError } from './errors.ts'
 // How long a connect() to an existing socket file may take before it counts as dead (ms).
 const PROBE_TIMEOUT_MS = 1000
 
-/** Resolves when something accepts connections on `path`; false when nothing does. */
-function isListening(path: string): Promise<boolean> {
+/**
+ * What a connect() to `path` says: `dead` only when it was refused (nobody listens), which
+ * is the one case where removing the file is safe; `live` when it was accepted; otherwise
+ * the reason (permission denied, a full backlog, no answer) we cannot tell.
+ */
+function probe(path: string): Promise<'dead' | 'live' | string> {
   return new Promise((resolve) => {
     const socket = connect(path)
-    const done = (live: boolean) => {
+    const done = (state: string) => {
       socket.destroy()
-      resolve(live)
+      resolve(state)
     }
-    socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false))
-    socket.once('connect', () => done(true))
-    socket.once('error', () => done(false))
+    socket.setTimeout(PROBE_TIMEOUT_MS, () => done(`no answer within ${PROBE_TIMEOUT_MS} ms`))
+    socket.once('connect', () => done('live'))
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      done(error.code === 'ECONNREFUSED' || error.code === 'ENOENT' ? 'dead' : error.message)
+    })
   })
 }
 
@@ -47,8 +53,14 @@ export async function clearStaleSocket(path: string): Promise<void> {
       `${path} exists and is not a socket; move it away or pick another path`,
     )
   }
-  if (await isListening(path)) {
+  const state = await probe(path)
+  if (state === 'live') {
     throw new SocketPathError(`${path} is in use: another process (an edge?) listens on it`)
+  }
+  if (state !== 'dead') {
+    throw new SocketPathError(
+      `${path} exists and may be in use (${state}); remove it by hand if no edge runs`,
+    )
   }
   await rm(path, { force: true }).catch((error: Error) => {
     throw new SocketPathError(`cannot remove the stale socket ${path}: ${error.message}`, {

@@ -120,6 +120,51 @@ test('past the recipient limit: 452 4.5.3, and one reply per accepted recipient 
   assert.deepEqual(message?.envelope.rcptTo, ['r1@example.com', 'r2@example.com', 'r3@example.com'])
 })
 
+test('repeating one address does not get past the recipient limit', async () => {
+  // smtp-server counts distinct addresses only; the edge counts every accepted RCPT.
+  const client = await greeted()
+  await client.command('MAIL FROM:<a@example.net>')
+  const codes = []
+  for (const to of ['a', 'b', 'a', 'A', 'a']) {
+    codes.push((await client.command(`RCPT TO:<${to}@example.com>`)).code)
+  }
+  assert.equal((await client.command('DATA')).code, 354)
+  client.write('Subject: repeated\r\n\r\nhi\r\n.\r\n')
+  const replies = await client.replies(MAX_RCPT)
+  client.close()
+  assert.deepEqual(codes, [250, 250, 250, 452, 452])
+  assert.deepEqual(
+    replies.map((reply) => reply.code),
+    [250, 250, 250],
+  )
+  const [message] = await queued()
+  assert.deepEqual(message?.envelope.rcptTo, ['a@example.com', 'b@example.com', 'a@example.com'])
+})
+
+test('a client that resets the connection mid-DATA does not take the edge down', async () => {
+  const client = await greeted()
+  await client.command('MAIL FROM:<reset@example.net>')
+  await client.command('RCPT TO:<a@example.com>')
+  await client.command('DATA')
+  client.write('Subject: cut short\r\n\r\nhalf a mess')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  client.reset()
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  // The edge still answers, and nothing of the cut message was queued.
+  const next = await greeted()
+  await next.command('MAIL FROM:<after@example.net>')
+  await next.command('RCPT TO:<a@example.com>')
+  await next.command('DATA')
+  next.write('Subject: after\r\n\r\nok\r\n.\r\n')
+  const reply = await next.reply()
+  next.close()
+  assert.equal(reply.code, 250)
+  assert.deepEqual(
+    (await queued()).map((message) => message.envelope.mailFrom),
+    ['after@example.net'],
+  )
+})
+
 test('a pipelined transaction gets every reply in order, one per recipient after DATA', async () => {
   const client = await RawLmtp.open(edge.lmtp)
   client.write(

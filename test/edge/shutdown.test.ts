@@ -107,3 +107,25 @@ test('close() with nothing pending closes idle sessions with 421 at once', async
   assert.ok(await client.closedByServer())
   assert.ok(await refused(edge.lmtp.port))
 })
+
+test('close() while an oversized message is still coming in: the client gets 552, not 421', async () => {
+  // The hand-off fails as soon as the size is exceeded, but smtp-server replies only once
+  // the client has sent the whole message: shutdown must wait for that reply.
+  const edge = await startTestEdge(emulator, { edge: { maxMessageBytes: 4096 } })
+  const client = await greeted(edge.lmtp.port)
+  await client.command('MAIL FROM:<big@example.net>')
+  await client.command('RCPT TO:<a@example.com>')
+  await client.command('DATA')
+  client.write(`Subject: too big\r\n\r\n${'x'.repeat(998)}\r\n`.repeat(8))
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  const closing = edge.close()
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  client.write('the rest\r\n.\r\n')
+  const reply = await client.reply()
+  const after = await client.reply()
+  await closing
+  assert.equal(reply.code, 552, reply.message)
+  assert.match(reply.message, /^5\.3\.4 /)
+  assert.equal(after.code, 421)
+  assert.deepEqual(await drainQueue(emulator.sqs, emulator.ingestQueueUrl), [])
+})

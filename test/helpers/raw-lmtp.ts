@@ -99,6 +99,11 @@ export class RawLmtp {
     this.#socket.destroy()
   }
 
+  /** Drops the connection with a TCP reset, as a killed client process would. */
+  reset(): void {
+    this.#socket.resetAndDestroy()
+  }
+
   #take(): RawReply | undefined {
     const lines: string[] = []
     let offset = 0
