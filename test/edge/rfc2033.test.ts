@@ -97,6 +97,26 @@ test('commands out of order get 503: MAIL before LHLO, DATA without a recipient'
   assert.deepEqual(await queued(), [])
 })
 
+test('syntax errors get a 5xx reply with an enhanced code, and the session goes on', async () => {
+  const client = await greeted()
+  const badMail = await client.command('MAIL FROM:<not an address')
+  const noColon = await client.command('MAIL FROM')
+  assert.equal((await client.command('MAIL FROM:<s@example.net>')).code, 250)
+  const badRcpt = await client.command('RCPT TO:<@@>')
+  const unknown = await client.command('FROB nicate')
+  assert.equal((await client.command('RCPT TO:<ok@example.com>')).code, 250)
+  assert.equal((await client.command('DATA')).code, 354)
+  client.write('Subject: after errors\r\n\r\nfine\r\n.\r\n')
+  const reply = await client.reply()
+  client.close()
+  for (const [name, r] of Object.entries({ badMail, noColon, badRcpt, unknown })) {
+    assert.ok(r.code >= 500 && r.code < 600, `${name}: ${r.code} ${r.message}`)
+    assert.match(r.message, /^5\.\d\.\d+ /, `${name} has an enhanced status code: ${r.message}`)
+  }
+  assert.equal(reply.code, 250)
+  assert.equal((await queued()).length, 1)
+})
+
 test('past the recipient limit: 452 4.5.3, and one reply per accepted recipient after DATA', async () => {
   const client = await greeted()
   await client.command('MAIL FROM:<a@example.net>')
