@@ -5,7 +5,12 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { type RunOptions, type RunResult, run as runCommand } from '../../shared/commands.ts'
+import {
+  type RunOptions,
+  type RunResult,
+  run as runCommand,
+  runOk as runOkCommand,
+} from '../../shared/commands.ts'
 
 export { findCommand } from '../../shared/commands.ts'
 
@@ -56,19 +61,13 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
   return runCommand(command, args, { ...options, onSpawn: track })
 }
 
-/** Like run(), but rejects with the program's output when it does not exit 0. */
-export async function runOk(
+/** shared/commands.ts's runOk(), with the child killed by cleanup() if still running. */
+export function runOk(
   command: string,
   args: string[],
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const result = await run(command, args, options)
-  if (result.exitCode !== 0) {
-    throw new Error(
-      `${command} ${args.join(' ')} exited with ${result.exitCode}\n${result.stderr}${result.stdout}`.trim(),
-    )
-  }
-  return result
+  return runOkCommand(command, args, { ...options, onSpawn: track })
 }
 
 /**

@@ -5,10 +5,10 @@
  * chrooted transport, and `mailbridge doctor` passes, then fails once the edge is stopped.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { type EdgeProcess, startEdgeProcess } from '../helpers/edge-process.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { freePort, type Postfix, startPostfix } from '../helpers/postfix.ts'
 import { drainQueue } from '../helpers/queue.ts'
@@ -17,8 +17,6 @@ import { needCommands, needRoot, type RunResult, run, runOk } from '../helpers/s
 const BIN = fileURLToPath(new URL('../../bin/mailbridge', import.meta.url))
 const POSTCONF = '/usr/sbin/postconf'
 const DOMAIN = 'cli.mailbridge.test'
-// Longest wait for the edge to listen, or to exit after SIGTERM (ms).
-const EDGE_TIMEOUT_MS = 30_000
 
 let emulator: Emulator
 const cleanups: (() => Promise<unknown>)[] = []
@@ -75,43 +73,10 @@ async function apply(postfix: Postfix, printed: ReturnType<typeof parsePrinted>)
   await postfix.configure(printed.mainCf)
 }
 
-interface EdgeProcess {
-  child: ChildProcess
-  output: () => string
-  stop(): Promise<number | null>
-}
-
+/** `mailbridge edge` through the bin/ wrapper, stopped by the test's cleanups. */
 async function startCliEdge(env: NodeJS.ProcessEnv): Promise<EdgeProcess> {
-  const child = spawn(BIN, ['edge'], {
-    env: { ...env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-  const edge: EdgeProcess = {
-    child,
-    output: () => output,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), EDGE_TIMEOUT_MS)
-      const code = await exited
-      clearTimeout(timer)
-      return code
-    },
-  }
+  const edge = await startEdgeProcess(env, { argv: [BIN, 'edge'], cleanEnv: true })
   cleanups.push(() => edge.stop())
-  const deadline = Date.now() + EDGE_TIMEOUT_MS
-  while (!output.includes('"edge listening"')) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`mailbridge edge did not start:\n${output}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
   return edge
 }
 

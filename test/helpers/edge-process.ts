@@ -18,10 +18,21 @@ export interface EdgeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-export async function startEdgeProcess(env: NodeJS.ProcessEnv): Promise<EdgeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'edge/main.ts'], {
+export interface EdgeProcessOptions {
+  /** The command and its arguments; by default `node --import tsx edge/main.ts`. */
+  argv?: [string, ...string[]]
+  /** Only `env` (and LOG_LEVEL), not this process's environment as well. */
+  cleanEnv?: boolean
+}
+
+export async function startEdgeProcess(
+  env: NodeJS.ProcessEnv,
+  options: EdgeProcessOptions = {},
+): Promise<EdgeProcess> {
+  const [command, ...args] = options.argv ?? [process.execPath, '--import', 'tsx', 'edge/main.ts']
+  const child = spawn(command, args, {
     cwd: REPO,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...(options.cleanEnv ? {} : process.env), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -44,7 +55,7 @@ export async function startEdgeProcess(env: NodeJS.ProcessEnv): Promise<EdgeProc
     child,
     output: () => output,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null) child.kill(signal)
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_TIMEOUT_MS)
       const code = await exited
       clearTimeout(timer)
