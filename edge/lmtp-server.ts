@@ -127,7 +127,8 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
   const serverOptions: SMTPServerOptions = {
     lmtp: true,
     name: config.hostname,
-    banner: 'mailbridge LMTP ready',
+    // The greeting reads "220 <hostname> LMTP mailbridge ready".
+    banner: 'mailbridge ready',
     // smtp-server hides ENHANCEDSTATUSCODES by default; RFC 2033 clients rely on them.
     hideENHANCEDSTATUSCODES: false,
     hideDSN: true,
