@@ -1,22 +1,58 @@
 /**
  * `npm run build`: one minified ESM bundle per Lambda function (esbuild), in
- * dist/{name}/index.mjs, as serverless.yml packages them. Prints each bundle's size.
+ * dist/{name}/index.mjs, as serverless.yml packages them, and the edge's command line in
+ * dist/edge/cli.mjs, which bin/mailbridge runs when it is newer than the sources (about
+ * 30 MB less memory than compiling the TypeScript at start with tsx). Prints each size.
  */
 import { statSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import { build } from 'esbuild'
 
-const FUNCTIONS = ['ingest', 'deliver', 'api'] as const
+// `--outdir DIR` builds elsewhere than dist/ (the tests do, leaving the checkout alone).
+const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } })
+const outdir = values.outdir as string
 
-for (const name of FUNCTIONS) {
-  const outfile = `dist/${name}/index.mjs`
+// What to bundle: Lambda runs Node 22; the edge runs on the mail host's Node 20.19 or newer.
+const BUNDLES = [
+  {
+    name: 'ingest',
+    entry: 'functions/ingest/handler.ts',
+    outfile: 'ingest/index.mjs',
+    target: 'node22',
+  },
+  {
+    name: 'deliver',
+    entry: 'functions/deliver/handler.ts',
+    outfile: 'deliver/index.mjs',
+    target: 'node22',
+  },
+  {
+    name: 'api',
+    entry: 'functions/api/handler.ts',
+    outfile: 'api/index.mjs',
+    target: 'node22',
+  },
+  // Not minified: its stack traces end up in the mail host's logs.
+  {
+    name: 'edge',
+    entry: 'edge/cli.ts',
+    outfile: 'edge/cli.mjs',
+    target: 'node20',
+    minify: false,
+  },
+]
+
+for (const { name, entry, target, minify = true, ...bundle } of BUNDLES) {
+  const outfile = join(outdir, bundle.outfile)
   await build({
-    entryPoints: [`functions/${name}/handler.ts`],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node22',
+    target,
     format: 'esm',
-    minify: true,
+    minify,
     sourcemap: 'linked',
     // The AWS SDK is bundled too: the runtime's copy is not pinned to our version.
     // Some dependencies are CommonJS and call require() for Node built-ins.

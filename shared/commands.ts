@@ -40,6 +40,8 @@ export interface RunOptions {
   /** Kill the process (SIGKILL) after this many ms. */
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
+  /** Working directory; this process's by default. */
+  cwd?: string
   /** Called with the child once spawned, e.g. to kill it on Ctrl-C. */
   onSpawn?: (child: ChildProcess) => void
 }
@@ -51,6 +53,7 @@ export interface RunOptions {
 export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
+      cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     })

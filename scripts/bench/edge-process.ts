@@ -1,7 +1,8 @@
 /**
- * The edge under test, as its own process (`node --import tsx edge/main.ts`), so that its
- * memory and CPU are measured alone. Each row starts a fresh one: VmHWM cannot be reset,
- * so a fresh process makes the peak RSS that row's own.
+ * The edge under test, as its own process and as production runs it (the bundle of
+ * `npm run build`, `node dist/edge/cli.mjs edge`), so that its memory and CPU are measured
+ * alone. Each row starts a fresh one: VmHWM cannot be reset, so a fresh process makes the
+ * peak RSS that row's own.
  */
 import { fileURLToPath } from 'node:url'
 import { EMULATOR_CREDENTIALS } from './emulator.ts'
@@ -9,7 +10,9 @@ import { greets } from './lmtp-client.ts'
 import { type Daemon, freePort, onCleanup, startDaemon, waitFor } from './processes.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
-// tsx compiles the edge on start: a few seconds on a busy 2-core machine (ms).
+// Built by main.ts (`npm run build`) before the first row.
+export const EDGE_BUNDLE = 'dist/edge/cli.mjs'
+// Loading the bundle takes a second or two on a busy 2-core machine (ms).
 const START_TIMEOUT_MS = 60_000
 // The edge answers its pending hand-offs before it exits (each bounded by ~20 s of SDK
 // timeouts; see RunningEdge.close in edge/start-edge.ts).
@@ -51,7 +54,7 @@ function describeExit(daemon: Daemon): string {
 export async function startEdgeProcess(endpoint: string): Promise<EdgeProcess> {
   const host = '127.0.0.1'
   const port = await freePort()
-  const daemon = startDaemon(process.execPath, ['--import', 'tsx', 'edge/main.ts'], {
+  const daemon = startDaemon(process.execPath, [EDGE_BUNDLE, 'edge'], {
     env: edgeEnv(endpoint, port),
     cwd: REPO_ROOT,
   })
