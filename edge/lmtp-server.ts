@@ -4,6 +4,7 @@
  * handed off at the end of DATA, with one reply per accepted recipient (RFC 2033 §4.2).
  */
 import type { Socket } from 'node:net'
+import { finished } from 'node:stream'
 import {
   SMTPServer,
   type SMTPServerAddress,
@@ -183,6 +184,7 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
       metrics.inFlight.inc()
       const rcptTo = recipients.get(session.envelope) ?? session.envelope.rcptTo
       session.envelope.rcptTo = rcptTo
+      const addresses = rcptTo.map((rcpt) => rcpt.address)
       const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : ''
       const id = newMessageId()
       const receivedAt = new Date()
@@ -197,68 +199,53 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
         // smtp-server writes the replies now when the whole message is in; after an early
         // failure (too big, S3 down) only at the stream's end, which its listener, added
         // in callback(), sees before ours. Shutdown must not close the session before.
-        if (!stream.readable) return drain.end()
-        let ended = false
-        const end = () => {
-          if (ended) return
-          ended = true
-          drain.end()
-        }
-        stream.once('end', end)
-        stream.once('close', end)
+        if (stream.readable) finished(stream, () => drain.end())
+        else drain.end()
       }
-      handoff
-        .deliver(stream, {
-          id,
-          receivedAt,
-          mailFrom,
-          rcptTo: rcptTo.map((rcpt) => rcpt.address),
-          client,
-          prefix: traceHeaders({
-            id,
-            mailFrom,
-            rcptTo: rcptTo.map((rcpt) => rcpt.address),
-            client: { address: session.remoteAddress, lhlo: session.hostNameAppearsAs },
-            hostname: config.hostname,
-            receivedAt,
-          }),
-        })
-        .then(
-          (result) => {
-            metrics.accepted.inc()
-            metrics.bytes.inc(result.size)
-            metrics.handoffSeconds.observe(result.handoffMs / 1000)
-            logger.info(
-              {
-                messageId: result.id,
-                queueMessageId: result.queueMessageId,
-                size: result.size,
-                staged: result.staged,
-                from: mailFrom,
-                rcpt: rcptTo.length,
-                handoffMs: Math.round(result.handoffMs * 10) / 10,
-              },
-              'message queued',
-            )
-            reply(rcptTo.map(() => accepted(`Ok: queued as ${result.id}`)))
-          },
-          (error: unknown) => {
-            const failure =
-              error instanceof LmtpError ? error : new LmtpError(451, 'Temporary local error')
-            metrics.rejected.inc({ code: String(failure.responseCode) })
-            logger.warn(
-              {
-                messageId: id,
-                err: error,
-                code: failure.responseCode,
-                from: mailFrom,
-                rcpt: rcptTo.length,
-              },
-              'message not queued',
-            )
-            reply(rcptTo.map(() => failure))
-          },
-        )
+      const prefix = traceHeaders({
+        id,
+        mailFrom,
+        rcptTo: addresses,
+        client,
+        hostname: config.hostname,
+        receivedAt,
+      })
+      handoff.deliver(stream, { id, receivedAt, mailFrom, rcptTo: addresses, client, prefix }).then(
+        (result) => {
+          metrics.accepted.inc()
+          metrics.bytes.inc(result.size)
+          metrics.handoffSeconds.observe(result.handoffMs / 1000)
+          logger.info(
+            {
+              messageId: result.id,
+              queueMessageId: result.queueMessageId,
+              size: result.size,
+              staged: result.staged,
+              from: mailFrom,
+              rcpt: rcptTo.length,
+              handoffMs: Math.round(result.handoffMs * 10) / 10,
+            },
+            'message queued',
+          )
+          reply(rcptTo.map(() => accepted(`Ok: queued as ${result.id}`)))
+        },
+        (error: unknown) => {
+          const failure =
+            error instanceof LmtpError ? error : new LmtpError(451, 'Temporary local error')
+          metrics.rejected.inc({ code: String(failure.responseCode) })
+          logger.warn(
+            {
+              messageId: id,
+              err: error,
+              code: failure.responseCode,
+              from: mailFrom,
+              rcpt: rcptTo.length,
+            },
+            'message not queued',
+          )
+          reply(rcptTo.map(() => failure))
+        },
+      )
     },
   }
   const server = new LocalLmtpServer(serverOptions)

@@ -5,9 +5,10 @@
  * one is out, messages wait and then leave together in one `SendMessageBatch` (up to 10
  * entries, within SQS's size limit), as Nagle's algorithm gathers small writes. Each
  * request costs the edge about a millisecond of CPU in the SDK whatever its size, so under
- * load fewer, fuller batches are what raise throughput (measured: `npm run bench`). SQS answers a
- * batch with 200 even when some entries failed, so each entry's own result decides its
- * sender's fate: only an entry listed in `Successful` resolves.
+ * load fewer, fuller batches are what raise throughput (measured: `npm run bench`).
+ *
+ * SQS answers a batch with 200 even when some entries failed, so each entry's own result
+ * decides its sender's fate: only an entry listed in `Successful` resolves.
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import { QueueSendError } from './errors.ts'
