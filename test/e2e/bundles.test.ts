@@ -64,13 +64,15 @@ test('npm run build bundles the functions and the edge; the edge bundle takes ma
   const client = await RawLmtp.open({ host: '127.0.0.1', port })
   assert.equal((await client.reply()).code, 220)
   await client.command('LHLO bundle.test')
-  await client.command('MAIL FROM:<b@example.net>')
-  await client.command('RCPT TO:<x@bundle.test>')
-  await client.command('DATA')
-  client.write('Subject: bundled\r\n\r\nfrom the bundle\r\n.\r\n')
-  const reply = await client.reply()
+  const {
+    data: [reply],
+  } = await client.transaction(
+    'b@example.net',
+    ['x@bundle.test'],
+    'Subject: bundled\r\n\r\nfrom the bundle\r\n',
+  )
   client.close()
-  assert.equal(reply.code, 250, reply.message)
+  assert.equal(reply?.code, 250, reply?.message)
   const queued = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
   assert.deepEqual(
     queued.map((message) => message.envelope.rcptTo),

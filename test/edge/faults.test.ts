@@ -53,13 +53,13 @@ async function send(edge: TestEdge, subject: string, rcpt: string[], body = 'hel
   const client = await RawLmtp.open(edge.lmtp)
   await client.reply()
   await client.command('LHLO faults.test')
-  await client.command('MAIL FROM:<f@example.net>')
-  for (const to of rcpt) await client.command(`RCPT TO:<${to}>`)
-  await client.command('DATA')
-  client.write(`Subject: ${subject}\r\n\r\n${body}.\r\n`)
-  const replies = await client.replies(rcpt.length)
+  const { data } = await client.transaction(
+    'f@example.net',
+    rcpt,
+    `Subject: ${subject}\r\n\r\n${body}`,
+  )
   client.close()
-  return replies.map((reply) => `${reply.code} ${reply.message.slice(0, 5)}`)
+  return data.map((reply) => `${reply.code} ${reply.message.slice(0, 5)}`)
 }
 
 async function queuedSubjects(): Promise<string[]> {

@@ -34,12 +34,15 @@ test('/metrics counts messages, refusals by code, bytes and hand-off latency; /h
   const client = await RawLmtp.open(edge.lmtp)
   await client.reply()
   await client.command('LHLO metrics.test')
-  await client.command('MAIL FROM:<m@example.net>')
-  await client.command('RCPT TO:<a@example.com>')
-  await client.command('RCPT TO:<x@elsewhere.test>')
-  await client.command('DATA')
-  client.write('Subject: counted\r\n\r\nhello\r\n.\r\n')
-  assert.equal((await client.reply()).code, 250)
+  const { data } = await client.transaction(
+    'm@example.net',
+    ['a@example.com', 'x@elsewhere.test'],
+    'Subject: counted\r\n\r\nhello\r\n',
+  )
+  assert.deepEqual(
+    data.map((reply) => reply.code),
+    [250],
+  )
   client.close()
 
   const healthy = await fetch(`${base}/healthz`)

@@ -9,10 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
-import { Handoff } from '../../edge/handoff.ts'
-import { type RunningEdge, startEdge } from '../../edge/start-edge.ts'
 import { createSqsClient } from '../../shared/aws-clients.ts'
-import { createLogger } from '../../shared/logger.ts'
+import { startTestEdge, type TestEdge } from '../helpers/edge.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { pythonLmtp, smtpSource, swaksLmtp } from '../helpers/lmtp-clients.ts'
 import { drainQueue } from '../helpers/queue.ts'
@@ -24,36 +22,18 @@ const MESSAGE = Buffer.from(
 )
 
 let emulator: Emulator
-let edge: RunningEdge
+let edge: TestEdge
 let dir: string
 let tcp: { host: string; port: number }
 let socket: { socketPath: string }
 
-function handoff(em: Emulator, sqs = em.sqs, sendTimeoutMs?: number) {
-  return new Handoff({
-    s3: em.s3,
-    sqs,
-    bucket: em.bucket,
-    queueUrl: em.ingestQueueUrl,
-    queueMessageMaxBytes: em.config.edge.queueMessageMaxBytes,
-    maxMessageBytes: em.config.edge.maxMessageBytes,
-    sendTimeoutMs,
-  })
-}
-
 before(async () => {
   emulator = await startEmulator({ MAILBRIDGE_DOMAINS: 'example.com' })
   dir = await mkdtemp(join(tmpdir(), 'mailbridge-edge-'))
-  edge = await startEdge({
-    config: {
-      ...emulator.config.edge,
-      tcp: { host: '127.0.0.1', port: 0 },
-      socket: { path: join(dir, 'lmtp.sock'), mode: 0o600 },
-    },
-    handoff: handoff(emulator),
-    logger: createLogger('test-edge'),
+  edge = await startTestEdge(emulator, {
+    edge: { socket: { path: join(dir, 'lmtp.sock'), mode: 0o600 } },
   })
-  tcp = { host: '127.0.0.1', port: edge.tcp?.port ?? 0 }
+  tcp = edge.lmtp
   socket = { socketPath: join(dir, 'lmtp.sock') }
 })
 
@@ -170,16 +150,13 @@ test('451 4.3.0 for every recipient when the queue endpoint is unreachable', asy
   const { port } = closed.address() as { port: number }
   await new Promise((resolve) => closed.close(resolve))
   const deadSqs = createSqsClient({ ...emulator.config.aws, endpoint: `http://127.0.0.1:${port}` })
-  const broken = await startEdge({
-    config: { ...emulator.config.edge, tcp: { host: '127.0.0.1', port: 0 }, socket: undefined },
-    handoff: handoff(emulator, deadSqs, 5000),
-    logger: createLogger('test-edge-broken'),
-  })
+  const broken = await startTestEdge(emulator, { clients: { sqs: deadSqs }, sendTimeoutMs: 5000 })
   try {
-    const result = await pythonLmtp(
-      { host: '127.0.0.1', port: broken.tcp?.port ?? 0 },
-      { from: 'sender@example.net', to: ['a@example.com', 'b@example.com'], data: MESSAGE },
-    )
+    const result = await pythonLmtp(broken.lmtp, {
+      from: 'sender@example.net',
+      to: ['a@example.com', 'b@example.com'],
+      data: MESSAGE,
+    })
     assert.deepEqual(
       result.data.map((r) => [r.code, r.message.slice(0, 6)]),
       [

@@ -172,13 +172,13 @@ test('a client that resets the connection mid-DATA does not take the edge down',
   await new Promise((resolve) => setTimeout(resolve, 200))
   // The edge still answers, and nothing of the cut message was queued.
   const next = await greeted()
-  await next.command('MAIL FROM:<after@example.net>')
-  await next.command('RCPT TO:<a@example.com>')
-  await next.command('DATA')
-  next.write('Subject: after\r\n\r\nok\r\n.\r\n')
-  const reply = await next.reply()
+  const { data } = await next.transaction(
+    'after@example.net',
+    ['a@example.com'],
+    'Subject: after\r\n\r\nok\r\n',
+  )
   next.close()
-  assert.equal(reply.code, 250)
+  assert.equal(data[0]?.code, 250)
   assert.deepEqual(
     (await queued()).map((message) => message.envelope.mailFrom),
     ['after@example.net'],
@@ -217,11 +217,13 @@ test('over the size limit without SIZE: 552 5.3.4 for every recipient, nothing q
   client.write(`Subject: big\r\n\r\n${`${'y'.repeat(998)}\r\n`.repeat(70)}.\r\n`)
   const replies = await client.replies(2)
   // The session goes on: a small message right after is accepted.
-  await client.command('MAIL FROM:<small@example.net>')
-  await client.command('RCPT TO:<a@example.com>')
-  await client.command('DATA')
-  client.write('Subject: small\r\n\r\nok\r\n.\r\n')
-  const after = await client.reply()
+  const {
+    data: [after],
+  } = await client.transaction(
+    'small@example.net',
+    ['a@example.com'],
+    'Subject: small\r\n\r\nok\r\n',
+  )
   client.close()
   assert.deepEqual(
     replies.map((reply) => [reply.code, reply.message.slice(0, 6)]),
@@ -230,7 +232,7 @@ test('over the size limit without SIZE: 552 5.3.4 for every recipient, nothing q
       [552, '5.3.4 '],
     ],
   )
-  assert.equal(after.code, 250)
+  assert.equal(after?.code, 250)
   const messages = await queued()
   assert.deepEqual(
     messages.map((message) => message.envelope.mailFrom),

@@ -86,6 +86,25 @@ export class RawLmtp {
     return this.reply()
   }
 
+  /**
+   * One transaction on a greeted connection: MAIL, one RCPT per address, DATA and
+   * `message` (which must end in CRLF; no dot-stuffing is done), then the replies after
+   * it, one per accepted recipient (none when DATA was refused).
+   */
+  async transaction(
+    from: string,
+    to: string[],
+    message: string,
+  ): Promise<{ mail: RawReply; rcpt: RawReply[]; data: RawReply[] }> {
+    const mail = await this.command(`MAIL FROM:<${from}>`)
+    const rcpt: RawReply[] = []
+    for (const address of to) rcpt.push(await this.command(`RCPT TO:<${address}>`))
+    if ((await this.command('DATA')).code !== 354) return { mail, rcpt, data: [] }
+    this.write(`${message}.\r\n`)
+    const accepted = rcpt.filter((reply) => reply.code === 250).length
+    return { mail, rcpt, data: await this.replies(accepted) }
+  }
+
   /** True once the server closed the connection. */
   async closedByServer(): Promise<boolean> {
     const deadline = Date.now() + REPLY_TIMEOUT_MS
