@@ -48,12 +48,7 @@ test('npm run build bundles the functions and the edge; the edge bundle takes ma
   const port = await freePort()
   edge = await startEdgeProcess(
     {
-      AWS_ENDPOINT_URL: emulator.endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_REGION: emulator.config.aws.region,
-      MAILBRIDGE_BUCKET: emulator.bucket,
-      MAILBRIDGE_INGEST_QUEUE: emulator.ingestQueueUrl,
+      ...emulator.env(),
       MAILBRIDGE_DOMAINS: 'bundle.test',
       MAILBRIDGE_LMTP_PORT: String(port),
       MAILBRIDGE_EDGE_HTTP_PORT: 'off',

@@ -36,12 +36,7 @@ function baseEnv(postfix: Postfix, extra: NodeJS.ProcessEnv = {}): NodeJS.Proces
     PATH: process.env.PATH,
     MAIL_CONFIG: postfix.configDir,
     AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: emulator.config.aws.region,
-    AWS_ENDPOINT_URL: emulator.endpoint,
-    MAILBRIDGE_BUCKET: emulator.bucket,
-    MAILBRIDGE_INGEST_QUEUE: emulator.ingestQueueUrl,
+    ...emulator.env(),
     ...extra,
   }
 }

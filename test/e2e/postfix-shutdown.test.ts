@@ -43,12 +43,7 @@ after(async () => {
 
 function edgeEnv(socketPath: string): NodeJS.ProcessEnv {
   return {
-    AWS_ENDPOINT_URL: proxy.endpoint,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: emulator.config.aws.region,
-    MAILBRIDGE_BUCKET: emulator.bucket,
-    MAILBRIDGE_INGEST_QUEUE: emulator.ingestQueueUrl,
+    ...emulator.env(proxy.endpoint),
     MAILBRIDGE_DOMAINS: DOMAIN,
     MAILBRIDGE_LMTP_PORT: 'off',
     MAILBRIDGE_LMTP_SOCKET: socketPath,

@@ -154,10 +154,7 @@ test('as an unprivileged user with only the unit’s capabilities, the edge owns
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_ENDPOINT_URL: emulator.endpoint,
-    MAILBRIDGE_INGEST_QUEUE: emulator.ingestQueueUrl,
+    ...emulator.env(),
     MAILBRIDGE_DOMAINS: DOMAIN,
     MAILBRIDGE_LMTP_PORT: 'off',
     MAILBRIDGE_EDGE_HTTP_PORT: 'off',

@@ -157,9 +157,7 @@ test('doctor on a working setup (emulator, edge, health, Postfix routing to it):
 
     const result = await cli(['doctor', '--no-settings'], {
       MAIL_CONFIG: configDir,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_ENDPOINT_URL: emulator.endpoint,
+      ...emulator.env(),
       MAILBRIDGE_DOMAINS: 'example.com',
       MAILBRIDGE_LMTP_PORT: String(edge.lmtp.port),
       MAILBRIDGE_EDGE_HTTP_PORT: String(health.address.port),

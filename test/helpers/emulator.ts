@@ -17,6 +17,11 @@ export interface Emulator {
   bucket: string
   ingestQueueUrl: string
   webhookQueueUrl: string
+  /**
+   * The variables that point another process (the edge, bin/mailbridge) at this emulator,
+   * or at `endpoint` in front of it (a fault proxy).
+   */
+  env(endpoint?: string): NodeJS.ProcessEnv
   stop(): Promise<void>
 }
 
@@ -37,6 +42,14 @@ export async function startEmulator(
     sqs,
     bucket: config.bucket,
     ...resources,
+    env: (endpoint = server.address) => ({
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_REGION: config.aws.region,
+      MAILBRIDGE_BUCKET: config.bucket,
+      MAILBRIDGE_INGEST_QUEUE: resources.ingestQueueUrl,
+    }),
     async stop() {
       s3.destroy()
       sqs.destroy()
