@@ -11,12 +11,11 @@
 import { readFileSync, realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs, parseEnv } from 'node:util'
-import { findCommand } from '../shared/commands.ts'
+import { findCommand, run } from '../shared/commands.ts'
 import { type Config, loadConfig } from '../shared/config.ts'
 import { ConfigError } from '../shared/errors.ts'
 import { runDoctor } from './doctor.ts'
 import { UsageError } from './doctor-errors.ts'
-import { runCommand } from './doctor-probes.ts'
 import { DEFAULT_ENV_FILE, doctorExitCode, formatReport } from './doctor-report.ts'
 import { postfixConfig } from './postfix-config.ts'
 
@@ -138,13 +137,11 @@ async function postfixBasics(): Promise<{ queueDirectory: string; user: string }
   const postconf = findCommand('postconf')
   if (!postconf) return defaults
   try {
-    const result = await runCommand(
-      postconf,
-      ['-h', 'queue_directory', 'mail_owner'],
-      POSTCONF_TIMEOUT_MS,
-    )
+    const result = await run(postconf, ['-h', 'queue_directory', 'mail_owner'], {
+      timeoutMs: POSTCONF_TIMEOUT_MS,
+    })
     const [queueDirectory, user] = result.stdout.trim().split('\n')
-    if (result.code !== 0 || !queueDirectory || !user) return defaults
+    if (result.exitCode !== 0 || !queueDirectory || !user) return defaults
     return { queueDirectory, user }
   } catch {
     return defaults

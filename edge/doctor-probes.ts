@@ -10,9 +10,6 @@ import { dirname } from 'node:path'
 import { ProbeTimeoutError } from './doctor-errors.ts'
 import type { Account, FileFacts } from './doctor-socket-checks.ts'
 
-// Most output kept from one command (bytes): a transport table can be long.
-const MAX_OUTPUT_BYTES = 4 * 1024 * 1024
-
 /** Rejects with ProbeTimeoutError when `promise` has not settled after `ms`. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
@@ -20,68 +17,6 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
     timer = setTimeout(() => reject(new ProbeTimeoutError(what, ms)), ms)
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-export interface CommandResult {
-  /** Exit code; null when killed (timeout). */
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Runs a command to its end, killing it after `timeoutMs`; rejects only when it cannot start. */
-export function runCommand(
-  command: string,
-  args: string[],
-  timeoutMs: number,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      command,
-      args,
-      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT_BYTES, env },
-      (error, stdout, stderr) => {
-        const err = error as (NodeJS.ErrnoException & { code?: unknown; killed?: boolean }) | null
-        if (err && typeof err.code === 'string') return reject(err)
-        resolve({
-          code: err ? (err.killed ? null : typeof err.code === 'number' ? err.code : 1) : 0,
-          stdout,
-          stderr,
-        })
-      },
-    )
-  })
-}
-
-function parseAccountLine(line: string): { name: string; id: number; gid: number } | undefined {
-  // passwd: name:x:uid:gid:gecos:home:shell; group: name:x:gid:members
-  const [name, , id, gid] = line.trim().split(':')
-  if (!name || id === undefined || !/^\d+$/.test(id)) return undefined
-  return { name, id: Number(id), gid: gid !== undefined && /^\d+$/.test(gid) ? Number(gid) : -1 }
-}
-
-/**
- * A user by name or uid through NSS (`getent passwd`), so LDAP or systemd users count too;
- * undefined when there is none.
- */
-export async function lookupUser(
-  nameOrId: string,
-  timeoutMs: number,
-): Promise<Account | undefined> {
-  const result = await runCommand('getent', ['passwd', nameOrId], timeoutMs)
-  const entry = result.code === 0 ? parseAccountLine(result.stdout) : undefined
-  return entry && { name: entry.name, uid: entry.id, gid: entry.gid }
-}
-
-/** A group by name or gid (`getent group`). */
-export async function lookupGroup(
-  nameOrId: string,
-  timeoutMs: number,
-): Promise<{ name: string; gid: number } | undefined> {
-  const result = await runCommand('getent', ['group', nameOrId], timeoutMs)
-  const entry = result.code === 0 ? parseAccountLine(result.stdout) : undefined
-  return entry && { name: entry.name, gid: entry.id }
 }
 
 /** Mode, owner and group of a path, as the permission reasoning needs them. */

@@ -5,14 +5,8 @@
  */
 import { dirname } from 'node:path'
 import type { SocketListenerConfig } from '../shared/config.ts'
-import {
-  directoryChain,
-  fileFacts,
-  lookupGroup,
-  lookupUser,
-  readGreeting,
-  readGreetingAs,
-} from './doctor-probes.ts'
+import { lookupGroup, lookupUser } from './accounts.ts'
+import { directoryChain, fileFacts, readGreeting, readGreetingAs } from './doctor-probes.ts'
 import { type CheckResult, fail, ok, START_EDGE, skip } from './doctor-report.ts'
 import {
   accessFix,

@@ -5,12 +5,12 @@
  * verdicts; every check is bounded in time, so the doctor never hangs.
  */
 
-import { findCommand } from '../shared/commands.ts'
+import { findCommand, run } from '../shared/commands.ts'
 import { type Config, loadConfig } from '../shared/config.ts'
 import { ConfigError } from '../shared/errors.ts'
 import { s3Check, sqsCheck } from './doctor-aws.ts'
 import { postfixDomainsCheck, postfixRoutingCheck } from './doctor-postfix-checks.ts'
-import { httpGet, readGreeting, runCommand, withTimeout } from './doctor-probes.ts'
+import { httpGet, readGreeting, withTimeout } from './doctor-probes.ts'
 import {
   type CheckResult,
   configFailure,
@@ -130,12 +130,12 @@ async function readPostfix(options: DoctorOptions, timeoutMs: number): Promise<P
   }
   const configDir = options.postfix?.configDir
   const dirArgs = configDir ? ['-c', configDir] : []
-  const main = await runCommand(postconf, [...dirArgs, '-x', ...POSTCONF_PARAMETERS], timeoutMs)
-  if (main.code !== 0) {
+  const main = await run(postconf, [...dirArgs, '-x', ...POSTCONF_PARAMETERS], { timeoutMs })
+  if (main.exitCode !== 0) {
     return { kind: 'broken', message: firstLine(main.stderr) || 'postconf failed' }
   }
-  const master = await runCommand(postconf, [...dirArgs, '-M'], timeoutMs)
-  if (master.code !== 0) {
+  const master = await run(postconf, [...dirArgs, '-M'], { timeoutMs })
+  if (master.exitCode !== 0) {
     return { kind: 'broken', message: firstLine(master.stderr) || 'postconf -M failed' }
   }
   const params = parsePostconf(main.stdout)
@@ -148,11 +148,11 @@ async function readPostfix(options: DoctorOptions, timeoutMs: number): Promise<P
     }
     // Postfix reads proxy:hash:/x through proxymap; postmap reads hash:/x itself.
     const args = [...dirArgs, '-s', table.replace(/^proxy:/, '')]
-    const dumped = await runCommand(postmap, args, timeoutMs)
+    const dumped = await run(postmap, args, { timeoutMs })
     tables.push(
-      dumped.code === 0
+      dumped.exitCode === 0
         ? { table, entries: parseTableDump(dumped.stdout) }
-        : { table, error: firstLine(dumped.stderr) || `postmap -s exited ${dumped.code}` },
+        : { table, error: firstLine(dumped.stderr) || `postmap -s exited ${dumped.exitCode}` },
     )
   }
   return { kind: 'present', facts: { params, services: parseMasterCf(master.stdout), tables } }

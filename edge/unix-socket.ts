@@ -3,11 +3,10 @@
  * file from a process that died is removed, a live one is left alone, and the new socket
  * gets the configured mode, owner and group (classically 0600 postfix:postfix).
  */
-import { execFile } from 'node:child_process'
 import { chmod, chown, lstat, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
-import { promisify } from 'node:util'
 import type { SocketListenerConfig } from '../shared/config.ts'
+import { lookupGroup, lookupUser } from './accounts.ts'
 import { SocketPathError } from './errors.ts'
 
 // How long a connect() to an existing socket file may take before it counts as dead (ms).
@@ -69,17 +68,18 @@ export async function clearStaleSocket(path: string): Promise<void> {
   })
 }
 
-/** A user or group id from a name or number, through NSS (`getent`), as `ls -l` would. */
-export async function resolveId(kind: 'passwd' | 'group', nameOrId: string): Promise<number> {
+// How long one user or group look-up may take (ms): NSS may ask LDAP.
+const LOOKUP_TIMEOUT_MS = 10_000
+
+/** A user or group id from a name or number, as `ls -l` would resolve it. */
+export async function resolveId(kind: 'user' | 'group', nameOrId: string): Promise<number> {
   if (/^\d+$/.test(nameOrId)) return Number(nameOrId)
-  try {
-    const { stdout } = await promisify(execFile)('getent', [kind, nameOrId])
-    const id = Number(stdout.split(':')[2])
-    if (Number.isInteger(id)) return id
-  } catch {
-    // getent exits 2 for an unknown name: reported below
-  }
-  throw new SocketPathError(`no ${kind === 'passwd' ? 'user' : 'group'} named "${nameOrId}"`)
+  const id =
+    kind === 'user'
+      ? (await lookupUser(nameOrId, LOOKUP_TIMEOUT_MS))?.uid
+      : (await lookupGroup(nameOrId, LOOKUP_TIMEOUT_MS))?.gid
+  if (id === undefined) throw new SocketPathError(`no ${kind} named "${nameOrId}"`)
+  return id
 }
 
 /** Gives the freshly bound socket its mode, then its owner and group. */
@@ -87,7 +87,7 @@ export async function applySocketPermissions(socket: SocketListenerConfig): Prom
   await chmod(socket.path, socket.mode)
   if (socket.owner === undefined && socket.group === undefined) return
   // -1 leaves that id as it is.
-  const uid = socket.owner === undefined ? -1 : await resolveId('passwd', socket.owner)
+  const uid = socket.owner === undefined ? -1 : await resolveId('user', socket.owner)
   const gid = socket.group === undefined ? -1 : await resolveId('group', socket.group)
   try {
     await chown(socket.path, uid, gid)

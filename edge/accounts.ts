@@ -1,0 +1,33 @@
+/**
+ * Users and groups by name or id through NSS (`getent`), so LDAP or systemd users count
+ * too: the socket's owner at start, and the user Postfix's LMTP client runs as in doctor.
+ */
+import { run } from '../shared/commands.ts'
+import type { Account } from './doctor-socket-checks.ts'
+
+function parseAccountLine(line: string): { name: string; id: number; gid: number } | undefined {
+  // passwd: name:x:uid:gid:gecos:home:shell; group: name:x:gid:members
+  const [name, , id, gid] = line.trim().split(':')
+  if (!name || id === undefined || !/^\d+$/.test(id)) return undefined
+  return { name, id: Number(id), gid: gid !== undefined && /^\d+$/.test(gid) ? Number(gid) : -1 }
+}
+
+/** A user by name or uid; undefined when there is none. */
+export async function lookupUser(
+  nameOrId: string,
+  timeoutMs: number,
+): Promise<Account | undefined> {
+  const result = await run('getent', ['passwd', nameOrId], { timeoutMs })
+  const entry = result.exitCode === 0 ? parseAccountLine(result.stdout) : undefined
+  return entry && { name: entry.name, uid: entry.id, gid: entry.gid }
+}
+
+/** A group by name or gid; undefined when there is none. */
+export async function lookupGroup(
+  nameOrId: string,
+  timeoutMs: number,
+): Promise<{ name: string; gid: number } | undefined> {
+  const result = await run('getent', ['group', nameOrId], { timeoutMs })
+  const entry = result.exitCode === 0 ? parseAccountLine(result.stdout) : undefined
+  return entry && { name: entry.name, gid: entry.id }
+}
