@@ -3,7 +3,13 @@
  * too: the socket's owner at start, and the user Postfix's LMTP client runs as in doctor.
  */
 import { run } from '../shared/commands.ts'
-import type { Account } from './doctor-socket-checks.ts'
+
+/** A user as Postfix's LMTP client runs: its uid and only its primary gid. */
+export interface Account {
+  name: string
+  uid: number
+  gid: number
+}
 
 function parseAccountLine(line: string): { name: string; id: number; gid: number } | undefined {
   // passwd: name:x:uid:gid:gecos:home:shell; group: name:x:gid:members

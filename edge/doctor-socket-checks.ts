@@ -3,6 +3,7 @@
  * chroot, its mode and owner, whether Postfix's LMTP client may connect (by the permission
  * bits, as the kernel decides), and what a listener answered. Pure: facts in, verdicts out.
  */
+import type { Account } from './accounts.ts'
 import {
   type CheckResult,
   DEFAULT_ENV_FILE,
@@ -12,12 +13,7 @@ import {
   START_EDGE,
 } from './doctor-report.ts'
 
-/** A user as Postfix's LMTP client runs: its uid and only its primary gid. */
-export interface Account {
-  name: string
-  uid: number
-  gid: number
-}
+export type { Account }
 
 /** The part of a stat() the permission reasoning needs. */
 export interface FileFacts {
