@@ -98,6 +98,19 @@ function fileMode(source: Source, name: string, fallback: number): number {
   return Number.parseInt(text, 8)
 }
 
+/** A TCP listener: host and port, or undefined when the port is `off`. */
+function listener(
+  source: Source,
+  names: { host: string; port: string },
+  fallback: { host: string; port: number },
+): { host: string; port: number } | undefined {
+  if (read(source, names.port)?.toLowerCase() === 'off') return undefined
+  return {
+    host: read(source, names.host) ?? fallback.host,
+    port: integer(source, names.port, fallback.port, 0, 65535),
+  }
+}
+
 /** A user or group as a name (`postfix`) or a numeric id. */
 function account(source: Source, name: string): string | undefined {
   const text = read(source, name)?.trim()
@@ -148,11 +161,13 @@ function loadFile(env: Source): Source {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const source: Source = { ...loadFile(env), ...env }
   const endpoint = read(source, 'AWS_ENDPOINT_URL')
-  const lmtpPort = read(source, 'MAILBRIDGE_LMTP_PORT')
   const socketPath = read(source, 'MAILBRIDGE_LMTP_SOCKET')
-  const tcpOff = lmtpPort?.toLowerCase() === 'off'
-  const httpOff = read(source, 'MAILBRIDGE_EDGE_HTTP_PORT')?.toLowerCase() === 'off'
-  if (tcpOff && socketPath === undefined) {
+  const tcp = listener(
+    source,
+    { host: 'MAILBRIDGE_LMTP_HOST', port: 'MAILBRIDGE_LMTP_PORT' },
+    { host: '127.0.0.1', port: 2424 },
+  )
+  if (tcp === undefined && socketPath === undefined) {
     throw new ConfigError('MAILBRIDGE_LMTP_PORT is off and MAILBRIDGE_LMTP_SOCKET is not set')
   }
   return {
@@ -165,12 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestQueue: read(source, 'MAILBRIDGE_INGEST_QUEUE') ?? 'mailbridge-ingest',
     webhookQueue: read(source, 'MAILBRIDGE_WEBHOOK_QUEUE') ?? 'mailbridge-webhooks',
     edge: {
-      tcp: tcpOff
-        ? undefined
-        : {
-            host: read(source, 'MAILBRIDGE_LMTP_HOST') ?? '127.0.0.1',
-            port: integer(source, 'MAILBRIDGE_LMTP_PORT', 2424, 0, 65535),
-          },
+      tcp,
       socket:
         socketPath === undefined
           ? undefined
@@ -200,12 +210,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // Postfix sends at most lmtp_destination_recipient_limit (50) per transaction; 1000
       // is smtpd_recipient_limit, the most any Postfix client would try.
       maxRecipients: integer(source, 'MAILBRIDGE_MAX_RECIPIENTS', 1000, 1, 100_000),
-      http: httpOff
-        ? undefined
-        : {
-            host: read(source, 'MAILBRIDGE_EDGE_HTTP_HOST') ?? '127.0.0.1',
-            port: integer(source, 'MAILBRIDGE_EDGE_HTTP_PORT', 9425, 0, 65535),
-          },
+      http: listener(
+        source,
+        { host: 'MAILBRIDGE_EDGE_HTTP_HOST', port: 'MAILBRIDGE_EDGE_HTTP_PORT' },
+        { host: '127.0.0.1', port: 9425 },
+      ),
     },
     api: {
       host: read(source, 'MAILBRIDGE_API_HOST') ?? '127.0.0.1',
