@@ -104,6 +104,7 @@ export class Handoff {
         envelope: { mailFrom: request.mailFrom, rcptTo: request.rcptTo },
         size,
         raw,
+        traceBytes: Buffer.byteLength(request.prefix ?? ''),
         client: request.client,
       }
       let body = JSON.stringify(queued)

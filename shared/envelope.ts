@@ -34,6 +34,12 @@ export const QueuedMessageSchema = z.object({
   /** Size of the raw message in bytes, as received after DATA. */
   size: z.number().int().nonnegative(),
   raw: RawRefSchema,
+  /**
+   * Bytes of trace headers the edge put before what the client sent. Ingest hashes what
+   * follows to recognise a client's retry of a message already queued (see
+   * functions/ingest/retries.ts). Absent from an edge that predates it: no such check.
+   */
+  traceBytes: z.number().int().nonnegative().optional(),
   /** The LMTP client, for logs and trace headers. */
   client: z
     .object({ address: z.string(), hostname: z.string().optional(), lhlo: z.string().optional() })

@@ -8,6 +8,8 @@
  *   mailboxes/{address}/messages/{id}.json         parsed message
  *   webhooks/{endpoint id}.json                    webhook endpoint with its secret
  *   deliveries/{message id}/{endpoint id}.json     webhook job state, for idempotency
+ *   received/{address}/{fingerprint}.json          which message a mailbox got for these
+ *                                                  bytes: a client's retry is spotted by it
  *
  * {address} is the lower-cased address, URI-encoded so that no address can add a path
  * segment of its own.
@@ -18,6 +20,7 @@ export const INCOMING_PREFIX = 'incoming/'
 export const MAILBOXES_PREFIX = 'mailboxes/'
 export const WEBHOOKS_PREFIX = 'webhooks/'
 export const DELIVERIES_PREFIX = 'deliveries/'
+export const RECEIVED_PREFIX = 'received/'
 
 /**
  * The mailbox name of a recipient address: lower-cased whole. RFC 5321 lets a local
@@ -70,4 +73,9 @@ export function webhookKey(endpointId: string): string {
 
 export function deliveryKey(messageId: string, endpointId: string): string {
   return `${DELIVERIES_PREFIX}${messageId}/${endpointId}.json`
+}
+
+/** `fingerprint` is a hex digest (functions/ingest/retries.ts). */
+export function receivedKey(address: string, fingerprint: string): string {
+  return `${RECEIVED_PREFIX}${encodeURIComponent(mailboxName(address))}/${fingerprint}.json`
 }

@@ -1,7 +1,8 @@
 /**
  * Ingest: one queued LMTP transaction → the message in each recipient's mailbox, and
  * one webhook job per subscribed endpoint. Idempotent by message id: a redelivered
- * record overwrites the same objects and queues no job twice.
+ * record overwrites the same objects and queues no job twice. A client's retry of a
+ * message already queued under another id is stored once (retries.ts).
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import { parseQueuedMessage, type QueuedMessage, type WebhookJob } from '../../shared/envelope.ts'
@@ -13,6 +14,7 @@ import { buildStoredMessage, parseMail } from '../../shared/message.ts'
 import type { S3Objects } from '../../shared/s3-objects.ts'
 import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
 import type { WebhookEndpoint, WebhookStore } from '../../shared/webhook-store.ts'
+import { fingerprint, isRetryOf, ReceivedLog } from './retries.ts'
 
 export interface IngestDeps {
   mailboxes: MailboxStore
@@ -66,11 +68,15 @@ async function loadRaw(queued: QueuedMessage, objects: S3Objects): Promise<Uint8
 export async function ingest(body: string, deps: IngestDeps): Promise<void> {
   const queued = parseQueuedMessage(body)
   const raw = await loadRaw(queued, deps.objects)
+  const print = fingerprint(queued, raw)
+  const received = new ReceivedLog(deps.objects)
+  const all = groupByMailbox(queued.envelope.rcptTo)
+  const groups = await withoutRetries(all, queued, print, received, deps.logger)
+  if (groups.size === 0) return
   const { email, error } = await parseMail(raw)
   if (error !== undefined) {
     deps.logger.warn({ messageId: queued.id, err: error }, 'MIME parse failed, raw kept')
   }
-  const groups = groupByMailbox(queued.envelope.rcptTo)
   await Promise.all(
     [...groups].map(([mailbox, rcptTo]) =>
       deps.mailboxes.put(raw, buildStoredMessage(queued, mailbox, rcptTo, email, error)),
@@ -78,10 +84,41 @@ export async function ingest(body: string, deps: IngestDeps): Promise<void> {
   )
   const jobs = planWebhookJobs(queued.id, groups, await deps.webhooks.list())
   await Promise.all(jobs.map((job) => queueJob(job, deps)))
+  if (print !== undefined) {
+    const record = { messageId: queued.id, receivedAt: queued.receivedAt }
+    await Promise.all([...groups.keys()].map((mailbox) => received.put(mailbox, print, record)))
+  }
   deps.logger.info(
     { messageId: queued.id, mailboxes: [...groups.keys()], webhooks: jobs.length },
     'message stored',
   )
+}
+
+/**
+ * The mailboxes of `groups` that have not already got this message under another id
+ * (a client's retry after a lost answer; see retries.ts). Each one skipped is logged.
+ */
+async function withoutRetries(
+  groups: Map<string, string[]>,
+  queued: QueuedMessage,
+  print: string | undefined,
+  received: ReceivedLog,
+  logger: Logger,
+): Promise<Map<string, string[]>> {
+  if (print === undefined) return groups
+  const fresh = new Map<string, string[]>()
+  for (const [mailbox, rcptTo] of groups) {
+    const earlier = await received.get(mailbox, print)
+    if (isRetryOf(earlier, queued)) {
+      logger.info(
+        { messageId: queued.id, mailbox, sameAs: earlier?.messageId, fingerprint: print },
+        'retry of a message the mailbox already has, not stored again',
+      )
+    } else {
+      fresh.set(mailbox, rcptTo)
+    }
+  }
+  return fresh
 }
 
 async function queueJob(job: WebhookJob, deps: IngestDeps): Promise<void> {

@@ -7,7 +7,11 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { after, before, test } from 'node:test'
 import { ListObjectsV2Command } from '@aws-sdk/client-s3'
+import { ingest } from '../../functions/ingest/ingest.ts'
 import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
+import { createLogger } from '../../shared/logger.ts'
+import { MailboxStore } from '../../shared/mailbox-store.ts'
+import { WebhookStore } from '../../shared/webhook-store.ts'
 import { startTestEdge, type TestEdge, type TestEdgeOptions } from '../helpers/edge.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts'
@@ -134,6 +138,38 @@ test('SQS too slow: 451 4.3.0 after the send timeout, nothing queued', async () 
     proxy.fault = undefined
     await close()
   }
+})
+
+test("SQS stored it but the answer came too late: 451, and the client's retry is stored once", async () => {
+  proxy.fault = { target: 'SendMessageBatch', answerDelayMs: 2500 }
+  const { edge, close } = await edgeVia(proxy.endpoint, { sendTimeoutMs: 1000 })
+  try {
+    assert.deepEqual(await send(edge, 'late', ['late@example.com']), ['451 4.3.0'])
+    proxy.fault = undefined
+    // What Postfix does after a 451: the same bytes again, later.
+    assert.deepEqual(await send(edge, 'late', ['late@example.com']), ['250 2.0.0'])
+  } finally {
+    proxy.fault = undefined
+    await close()
+  }
+  // Both tries are queued, under two ids: the first one was stored before its answer was lost.
+  const queued = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
+  assert.equal(queued.length, 2)
+  const mailboxes = new MailboxStore(emulator.s3, emulator.bucket)
+  const deps = {
+    mailboxes,
+    webhooks: new WebhookStore(emulator.s3, emulator.bucket),
+    objects: mailboxes.objects,
+    sqs: emulator.sqs,
+    webhookQueueUrl: emulator.webhookQueueUrl,
+    logger: createLogger('faults-ingest'),
+  }
+  for (const message of queued) await ingest(JSON.stringify(message), deps)
+  const stored = (await mailboxes.list('late@example.com', 10)).messages
+  assert.deepEqual(
+    stored.map((message) => [message.id, message.subject]),
+    [[queued[0]?.id, 'late']],
+  )
 })
 
 test('S3 down: a message that needs staging gets 451 4.3.0, nothing queued', async () => {

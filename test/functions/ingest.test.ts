@@ -4,9 +4,11 @@ import { after, before, test } from 'node:test'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs'
 import { createIngestHandler } from '../../functions/ingest/ingest.ts'
-import { parseWebhookJob } from '../../shared/envelope.ts'
+import { RETRY_WINDOW_MS } from '../../functions/ingest/retries.ts'
+import { parseWebhookJob, type QueuedMessage } from '../../shared/envelope.ts'
 import { createLogger } from '../../shared/logger.ts'
 import { MailboxStore } from '../../shared/mailbox-store.ts'
+import { newMessageId } from '../../shared/message-id.ts'
 import { WebhookStore } from '../../shared/webhook-store.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { queuedMessage, sqsEvent, sqsRecord } from '../helpers/factories.ts'
@@ -125,4 +127,80 @@ test('failed records are reported one by one; the good ones in the batch are sto
 test('a batch where every record fails is still answered, not thrown', async () => {
   const result = await handler(sqsEvent(sqsRecord('x'), sqsRecord('y')))
   assert.equal(result.batchItemFailures.length, 2)
+})
+
+/** A queued message as the edge sends it: its own trace headers before the client's bytes. */
+function fromEdge(rcptTo: string[], overrides: Partial<QueuedMessage> = {}, sent = fixture) {
+  const id = newMessageId()
+  const trace = Buffer.from(`Return-Path: <sender@example.net>\r\nReceived: with LMTP id ${id}\r\n`)
+  return queuedMessage(Buffer.concat([trace, sent]), rcptTo, {
+    id,
+    traceBytes: trace.length,
+    ...overrides,
+  })
+}
+
+async function ingestAll(...queued: QueuedMessage[]) {
+  for (const message of queued) {
+    const result = await handler(sqsEvent(sqsRecord(JSON.stringify(message))))
+    assert.deepEqual(result.batchItemFailures, [])
+  }
+}
+
+async function idsIn(mailbox: string) {
+  return (await mailboxes.list(mailbox, 10)).messages.map((m) => m.id).sort()
+}
+
+test("a client's retry of a queued message is stored once and notified once", async () => {
+  const endpoint = await webhooks.create({
+    url: 'http://127.0.0.1:9/',
+    mailbox: 'retry@example.com',
+  })
+  await drainWebhookQueue()
+  const first = fromEdge(['retry@example.com'])
+  const retry = fromEdge(['retry@example.com'])
+  assert.notEqual(first.id, retry.id)
+
+  await ingestAll(first, retry)
+
+  assert.deepEqual(await idsIn('retry@example.com'), [first.id])
+  const jobs = await drainWebhookQueue()
+  assert.deepEqual(
+    jobs.map((job) => job.messageId),
+    [first.id],
+  )
+  await webhooks.delete(endpoint.id)
+})
+
+test('the first try ingested after its retry is not stored again either', async () => {
+  const first = fromEdge(['late@example.com'])
+  const retry = fromEdge(['late@example.com'], {
+    receivedAt: new Date(Date.parse(first.receivedAt) + 300_000).toISOString(),
+  })
+  await ingestAll(retry, first)
+  assert.deepEqual(await idsIn('late@example.com'), [retry.id])
+})
+
+test('a retry that reaches one more mailbox is stored only in that one', async () => {
+  const first = fromEdge(['a@example.com'])
+  const retry = fromEdge(['A@example.com', 'b@example.com'])
+  await ingestAll(first, retry)
+  assert.deepEqual(await idsIn('a@example.com'), [first.id])
+  assert.deepEqual(await idsIn('b@example.com'), [retry.id])
+})
+
+test('other bytes, another sender, no trace length or days apart: not a retry', async () => {
+  const base = fromEdge(['notretry@example.com'])
+  const others = [
+    fromEdge(['notretry@example.com'], {}, Buffer.concat([fixture, Buffer.from('\r\n')])),
+    fromEdge(['notretry@example.com'], {
+      envelope: { mailFrom: 'other@example.net', rcptTo: ['notretry@example.com'] },
+    }),
+    fromEdge(['notretry@example.com'], { traceBytes: undefined }),
+    fromEdge(['notretry@example.com'], {
+      receivedAt: new Date(Date.parse(base.receivedAt) + RETRY_WINDOW_MS + 1).toISOString(),
+    }),
+  ]
+  await ingestAll(base, ...others)
+  assert.deepEqual(await idsIn('notretry@example.com'), [base, ...others].map((m) => m.id).sort())
 })

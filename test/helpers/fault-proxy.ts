@@ -1,6 +1,6 @@
 /**
  * An HTTP proxy between the AWS SDK and the emulator that injects the failures a real
- * network and a real SQS/S3 produce: a slow answer, a 500, and a SendMessageBatch in which
+ * network and a real SQS/S3 produce: a slow request, a lost answer, a 500, and a SendMessageBatch in which
  * SQS stored some entries and refused others (answered 200 with a `Failed` list). The SDK
  * talks to it over real HTTP like to any endpoint (AWS_ENDPOINT_URL).
  */
@@ -12,6 +12,11 @@ export interface Fault {
   target: 'SendMessageBatch' | 'S3'
   /** Holds the request this long before forwarding it; dropped if the client gave up. */
   delayMs?: number
+  /**
+   * Forwards the request at once but holds the answer this long: SQS or S3 did the work,
+   * and the client may give up before it hears so.
+   */
+  answerDelayMs?: number
   /** Answers 500 without forwarding. */
   status500?: boolean
   /**
@@ -91,6 +96,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
       async (upstreamRes) => {
         let answer = await readBody(upstreamRes)
+        if (fault?.answerDelayMs) {
+          await new Promise((resolve) => setTimeout(resolve, fault.answerDelayMs))
+          if (aborted) return
+        }
         if (refused.length > 0) {
           const parsed = JSON.parse(answer.toString('utf8')) as BatchResponse
           parsed.Failed = [

@@ -9,6 +9,7 @@ import {
   mailboxPrefix,
   messageKey,
   rawKey,
+  receivedKey,
   webhookKey,
 } from '../../shared/mailbox-layout.ts'
 
@@ -25,6 +26,7 @@ test('keys of one message live under its mailbox', () => {
   assert.equal(incomingRawKey(id), `incoming/${id}.eml`)
   assert.equal(webhookKey('wh_1'), 'webhooks/wh_1.json')
   assert.equal(deliveryKey(id, 'wh_1'), `deliveries/${id}/wh_1.json`)
+  assert.equal(receivedKey('Bob@example.com', 'ab12'), 'received/bob%40example.com/ab12.json')
 })
 
 test('an address cannot add a path segment of its own', () => {

@@ -1,0 +1,63 @@
+/**
+ * Spots a client's retry of a message that is already queued. When the edge's SQS send
+ * times out, SQS may still have stored the message; the edge must answer 451 all the
+ * same, and Postfix delivers the same queue file again later under a new edge id.
+ * Without this, the mailbox would get it twice and every webhook would fire twice.
+ *
+ * A retry carries the very bytes of the first try (Postfix's own Received header, with
+ * its queue id, included); only the edge's trace headers in front differ. So each
+ * mailbox remembers, per fingerprint of the sender and those bytes, which message it got:
+ * received/{address}/{fingerprint}.json. The record is written after the message is
+ * stored and its webhooks are queued, so a fingerprint never points at a half-stored
+ * message. Two tries ingested at the same moment can still both be stored: a duplicate,
+ * never a loss. Postfix retries minutes apart, so that is rare.
+ */
+import { createHash } from 'node:crypto'
+import type { QueuedMessage } from '../../shared/envelope.ts'
+import { receivedKey } from '../../shared/mailbox-layout.ts'
+import type { S3Objects } from '../../shared/s3-objects.ts'
+
+// How far back a retry is looked for: Postfix's maximal_queue_lifetime default, the
+// longest it keeps retrying one message. The bucket expires received/ after 7 days.
+export const RETRY_WINDOW_MS = 5 * 24 * 60 * 60 * 1000
+
+/** What a mailbox remembers about one fingerprint. */
+export interface Received {
+  messageId: string
+  receivedAt: string
+}
+
+/**
+ * sha256 of the envelope sender and the bytes the client sent, hex; undefined when the
+ * queued message does not say where the edge's trace headers end.
+ */
+export function fingerprint(queued: QueuedMessage, raw: Uint8Array): string | undefined {
+  if (queued.traceBytes === undefined || queued.traceBytes > raw.length) return undefined
+  return createHash('sha256')
+    .update(queued.envelope.mailFrom)
+    .update('\0')
+    .update(raw.subarray(queued.traceBytes))
+    .digest('hex')
+}
+
+/**
+ * True when `other` is another message received within the retry window of `queued`,
+ * before or after it: the first try may be ingested after the retry.
+ */
+export function isRetryOf(other: Received | undefined, queued: QueuedMessage): boolean {
+  if (other === undefined || other.messageId === queued.id) return false
+  const apart = Math.abs(Date.parse(queued.receivedAt) - Date.parse(other.receivedAt))
+  return apart <= RETRY_WINDOW_MS
+}
+
+export class ReceivedLog {
+  constructor(private readonly objects: S3Objects) {}
+
+  get(mailbox: string, fingerprint: string): Promise<Received | undefined> {
+    return this.objects.getJson<Received>(receivedKey(mailbox, fingerprint))
+  }
+
+  put(mailbox: string, fingerprint: string, received: Received): Promise<void> {
+    return this.objects.putJson(receivedKey(mailbox, fingerprint), received)
+  }
+}
