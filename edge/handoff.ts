@@ -7,16 +7,15 @@
 
 import { Readable } from 'node:stream'
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import type { SQSClient } from '@aws-sdk/client-sqs'
 import { Upload } from '@aws-sdk/lib-storage'
 import type { QueuedMessage, RawRef } from '../shared/envelope.ts'
 import { incomingRawKey } from '../shared/mailbox-layout.ts'
 import { HandoffError, MessageTooBigError, QueueSendError } from './errors.ts'
-import { QueueSender } from './queue-sender.ts'
+import type { MessageQueue } from './queue-thread.ts'
 
 // How long one SQS send may take before the hand-off counts as failed (ms). Postfix's
 // own LMTP data timeout is 600 s; failing well before it gives a clean 451.
-const SEND_TIMEOUT_MS = 20_000
+export const SEND_TIMEOUT_MS = 20_000
 // Multipart part size for staged messages: S3's minimum, so memory stays bounded
 // (lib-storage holds about queueSize + 1 parts). One part in flight: a 50 MB message
 // raised RSS by 35 MB instead of 42 to 60 MB with two, and was staged as fast.
@@ -51,14 +50,13 @@ export interface HandoffResult {
 
 export interface HandoffOptions {
   s3: S3Client
-  sqs: SQSClient
+  /** Where queue messages go: a QueueThread (the edge) or a QueueSender. */
+  queue: MessageQueue
   bucket: string
-  queueUrl: string
   /** Largest SQS message body to send, in bytes. */
   queueMessageMaxBytes: number
   /** Largest message accepted, in bytes. */
   maxMessageBytes: number
-  sendTimeoutMs?: number
 }
 
 interface Read {
@@ -70,7 +68,6 @@ interface Read {
 
 export class Handoff {
   readonly #options: HandoffOptions
-  readonly #queue: QueueSender
   // Raw bytes beyond this cannot fit a queue message once base64 (4/3) and the JSON
   // envelope are added; reading stops buffering and switches to S3 there.
   readonly #inlineLimit: number
@@ -78,12 +75,11 @@ export class Handoff {
   constructor(options: HandoffOptions) {
     this.#options = options
     this.#inlineLimit = Math.floor((options.queueMessageMaxBytes * 3) / 4)
-    this.#queue = new QueueSender({
-      sqs: options.sqs,
-      queueUrl: options.queueUrl,
-      maxBatchBytes: options.queueMessageMaxBytes,
-      timeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS,
-    })
+  }
+
+  /** Stops the queue's worker thread, if any; once no hand-off is pending. */
+  async close(): Promise<void> {
+    await this.#options.queue.close?.()
   }
 
   /**
@@ -115,7 +111,7 @@ export class Handoff {
         staged = { key: incomingRawKey(id) }
         body = JSON.stringify(queued)
       }
-      const queueMessageId = await this.#queue.send(body)
+      const queueMessageId = await this.#options.queue.send(body)
       const handoffMs = performance.now() - dataEnd
       return { id, size, queueMessageId, staged: staged !== undefined, handoffMs }
     } catch (error) {

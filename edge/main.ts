@@ -7,9 +7,10 @@ import { createS3Client, createSqsClient, resolveQueueUrl } from '../shared/aws-
 import { loadConfig } from '../shared/config.ts'
 import { MailbridgeError } from '../shared/errors.ts'
 import { createLogger } from '../shared/logger.ts'
-import { Handoff } from './handoff.ts'
+import { Handoff, SEND_TIMEOUT_MS } from './handoff.ts'
 import { startHealthServer } from './health-server.ts'
 import { EdgeMetrics } from './metrics.ts'
+import { QueueThread } from './queue-thread.ts'
 import { startEdge } from './start-edge.ts'
 
 // SDK socket timeouts (ms): a dead endpoint fails the hand-off (451) in seconds rather
@@ -33,9 +34,14 @@ async function main(): Promise<void> {
     metrics,
     handoff: new Handoff({
       s3,
-      sqs,
+      queue: new QueueThread({
+        aws: config.aws,
+        timeouts: TIMEOUTS,
+        queueUrl: await resolveQueueUrl(sqs, config.ingestQueue),
+        maxBatchBytes: config.edge.queueMessageMaxBytes,
+        timeoutMs: SEND_TIMEOUT_MS,
+      }),
       bucket: config.bucket,
-      queueUrl: await resolveQueueUrl(sqs, config.ingestQueue),
       queueMessageMaxBytes: config.edge.queueMessageMaxBytes,
       maxMessageBytes: config.edge.maxMessageBytes,
     }),

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import { type ServerType, serve } from '@hono/node-server'
-import { Handoff } from '../edge/handoff.ts'
+import { Handoff, SEND_TIMEOUT_MS } from '../edge/handoff.ts'
+import { QueueSender } from '../edge/queue-sender.ts'
 import { type RunningEdge, startEdge } from '../edge/start-edge.ts'
 import { createApp } from '../functions/api/app.ts'
 import { createDeliverHandler } from '../functions/deliver/deliver.ts'
@@ -87,9 +88,14 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     logger: createLogger('edge'),
     handoff: new Handoff({
       s3,
-      sqs,
+      // In this thread: local mode is for trying things out, not for throughput.
+      queue: new QueueSender({
+        sqs,
+        queueUrl: options.ingestQueueUrl,
+        maxBatchBytes: config.edge.queueMessageMaxBytes,
+        timeoutMs: SEND_TIMEOUT_MS,
+      }),
       bucket: config.bucket,
-      queueUrl: options.ingestQueueUrl,
       queueMessageMaxBytes: config.edge.queueMessageMaxBytes,
       maxMessageBytes: config.edge.maxMessageBytes,
     }),

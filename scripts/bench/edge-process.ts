@@ -1,9 +1,11 @@
 /**
- * The edge under test, as its own process and as production runs it (the bundle of
- * `npm run build`, `node dist/edge/cli.mjs edge`), so that its memory and CPU are measured
- * alone. Each row starts a fresh one: VmHWM cannot be reset, so a fresh process makes the
- * peak RSS that row's own.
+ * The edge under test, as its own process and as production runs it: `bin/mailbridge edge`,
+ * which runs the bundle of `npm run build` with the edge's heap flags. So its memory and
+ * CPU are measured alone. Each row starts a fresh one: VmHWM cannot be reset, so a fresh
+ * process makes the peak RSS that row's own.
  */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { EMULATOR_CREDENTIALS } from './emulator.ts'
 import { greets } from './lmtp-client.ts'
@@ -54,7 +56,8 @@ function describeExit(daemon: Daemon): string {
 export async function startEdgeProcess(endpoint: string): Promise<EdgeProcess> {
   const host = '127.0.0.1'
   const port = await freePort()
-  const daemon = startDaemon(process.execPath, [EDGE_BUNDLE, 'edge'], {
+  // bin/mailbridge execs node on the bundle with the edge's heap flags, so the pid is node's.
+  const daemon = startDaemon(join(REPO_ROOT, 'bin/mailbridge'), ['edge'], {
     env: edgeEnv(endpoint, port),
     cwd: REPO_ROOT,
   })
@@ -88,6 +91,12 @@ export async function startEdgeProcess(endpoint: string): Promise<EdgeProcess> {
     await stop().catch(() => {})
     // waitFor wraps the last error; a crash says it better.
     throw crashed ? new Error(crashed) : error
+  }
+  // A source file newer than the bundle would make bin/mailbridge run the TypeScript.
+  const command = (await readFile(`/proc/${daemon.pid}/cmdline`, 'utf8')).split('\0')
+  if (!command.some((arg) => arg.endsWith(EDGE_BUNDLE))) {
+    await stop()
+    throw new Error(`bin/mailbridge did not run ${EDGE_BUNDLE}: ${command.join(' ')}`)
   }
   return { pid: daemon.pid, host, port, stop }
 }

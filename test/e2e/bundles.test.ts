@@ -40,7 +40,8 @@ test('npm run build bundles the functions and the edge; the edge bundle takes ma
     cwd: REPO,
     timeoutMs: BUILD_TIMEOUT_MS,
   })
-  for (const file of ['ingest/index.mjs', 'deliver/index.mjs', 'api/index.mjs', 'edge/cli.mjs']) {
+  const files = ['ingest/index.mjs', 'deliver/index.mjs', 'api/index.mjs', 'edge/cli.mjs']
+  for (const file of [...files, 'edge/queue-worker.mjs']) {
     assert.ok((await stat(join(dir, file))).size > 0, file)
     assert.ok(stdout.includes(join(dir, file)), `${file} in the build's report`)
   }

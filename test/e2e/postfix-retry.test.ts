@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { ingest } from '../../functions/ingest/ingest.ts'
-import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
+import { createS3Client } from '../../shared/aws-clients.ts'
 import { createLogger } from '../../shared/logger.ts'
 import { MailboxStore } from '../../shared/mailbox-store.ts'
 import { WebhookStore } from '../../shared/webhook-store.ts'
@@ -51,14 +51,15 @@ after(async () => {
 test('SQS answers too late: 451, Postfix retries, ingest stores the message once', async (t) => {
   if (!needCommands(t, ['postfix', 'sendmail', 'postqueue'])) return
   // Prepare: the edge's SDK clients go through the proxy, which delays SQS's answers.
-  const aws = { ...emulator.config.aws, endpoint: proxy.endpoint }
-  const s3 = createS3Client(aws, TIMEOUTS)
-  const sqs = createSqsClient(aws, TIMEOUTS)
-  const edge = await startTestEdge(emulator, { clients: { s3, sqs }, sendTimeoutMs: 1000 })
+  const s3 = createS3Client({ ...emulator.config.aws, endpoint: proxy.endpoint }, TIMEOUTS)
+  const edge = await startTestEdge(emulator, {
+    s3,
+    sqs: { endpoint: proxy.endpoint, timeouts: TIMEOUTS },
+    sendTimeoutMs: 1000,
+  })
   t.after(async () => {
     await edge.close()
     s3.destroy()
-    sqs.destroy()
   })
   postfix = await startPostfix({ domain: DOMAIN, lmtp: edge.lmtp })
   proxy.fault = { target: 'SendMessageBatch', answerDelayMs: ANSWER_DELAY_MS }

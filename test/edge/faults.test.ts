@@ -8,7 +8,7 @@ import { createServer } from 'node:net'
 import { after, before, test } from 'node:test'
 import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { ingest } from '../../functions/ingest/ingest.ts'
-import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
+import { createS3Client } from '../../shared/aws-clients.ts'
 import { createLogger } from '../../shared/logger.ts'
 import { MailboxStore } from '../../shared/mailbox-store.ts'
 import { WebhookStore } from '../../shared/webhook-store.ts'
@@ -38,16 +38,17 @@ after(async () => {
 
 /** An edge whose SDK clients go through the proxy (or `endpoint`). */
 async function edgeVia(endpoint: string, options: TestEdgeOptions = {}) {
-  const aws = { ...emulator.config.aws, endpoint }
-  const s3 = createS3Client(aws, TIMEOUTS)
-  const sqs = createSqsClient(aws, TIMEOUTS)
-  const edge = await startTestEdge(emulator, { clients: { s3, sqs }, ...options })
+  const s3 = createS3Client({ ...emulator.config.aws, endpoint }, TIMEOUTS)
+  const edge = await startTestEdge(emulator, {
+    s3,
+    sqs: { endpoint, timeouts: TIMEOUTS },
+    ...options,
+  })
   return {
     edge,
     async close() {
       await edge.close()
       s3.destroy()
-      sqs.destroy()
     },
   }
 }
@@ -175,7 +176,7 @@ test("SQS stored it but the answer came too late: 451, and the client's retry is
 test('S3 down: a message that needs staging gets 451 4.3.0, nothing queued', async () => {
   const aws = { ...emulator.config.aws, endpoint: `http://127.0.0.1:${await closedPort()}` }
   const s3 = createS3Client(aws, TIMEOUTS)
-  const edge = await startTestEdge(emulator, { clients: { s3 } })
+  const edge = await startTestEdge(emulator, { s3 })
   try {
     assert.deepEqual(await send(edge, 'bigdown', ['a@example.com'], BIG_BODY), ['451 4.3.0'])
     // A small message needs no S3 and still goes through.

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
-import { createSqsClient } from '../../shared/aws-clients.ts'
 import { startTestEdge, type TestEdge } from '../helpers/edge.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { pythonLmtp, smtpSource, swaksLmtp } from '../helpers/lmtp-clients.ts'
@@ -149,8 +148,10 @@ test('451 4.3.0 for every recipient when the queue endpoint is unreachable', asy
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
   const { port } = closed.address() as { port: number }
   await new Promise((resolve) => closed.close(resolve))
-  const deadSqs = createSqsClient({ ...emulator.config.aws, endpoint: `http://127.0.0.1:${port}` })
-  const broken = await startTestEdge(emulator, { clients: { sqs: deadSqs }, sendTimeoutMs: 5000 })
+  const broken = await startTestEdge(emulator, {
+    sqs: { endpoint: `http://127.0.0.1:${port}` },
+    sendTimeoutMs: 5000,
+  })
   try {
     const result = await pythonLmtp(broken.lmtp, {
       from: 'sender@example.net',
@@ -167,6 +168,5 @@ test('451 4.3.0 for every recipient when the queue endpoint is unreachable', asy
     assert.deepEqual(await drainQueue(emulator.sqs, emulator.ingestQueueUrl), [])
   } finally {
     await broken.close()
-    deadSqs.destroy()
   }
 })

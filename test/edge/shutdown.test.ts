@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { after, before, test } from 'node:test'
-import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
+import { createS3Client } from '../../shared/aws-clients.ts'
 import { startTestEdge } from '../helpers/edge.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts'
@@ -50,8 +50,7 @@ test('close() answers a pending hand-off 250 first, then 421s the idle sessions'
   const aws = { ...emulator.config.aws, endpoint: proxy.endpoint }
   const timeouts = { connectionTimeout: 5000, requestTimeout: 10_000 }
   const s3 = createS3Client(aws, timeouts)
-  const sqs = createSqsClient(aws, timeouts)
-  const edge = await startTestEdge(emulator, { clients: { s3, sqs } })
+  const edge = await startTestEdge(emulator, { s3, sqs: { endpoint: proxy.endpoint, timeouts } })
   const port = edge.lmtp.port
   proxy.fault = { target: 'SendMessageBatch', delayMs: HANDOFF_DELAY_MS }
   try {
@@ -94,7 +93,6 @@ test('close() answers a pending hand-off 250 first, then 421s the idle sessions'
     proxy.fault = undefined
     await edge.close()
     s3.destroy()
-    sqs.destroy()
   }
 })
 

@@ -1,0 +1,132 @@
+/**
+ * Sends queue messages from a worker thread of its own, so that the AWS SDK's work (JSON,
+ * signing, HTTP) runs beside the LMTP sessions instead of between them: measured without
+ * connection reuse, the SDK was about a third of the edge's CPU, all on one event loop.
+ * The worker runs a QueueSender (queue-sender.ts); this side only posts bodies and
+ * settles promises. A worker that dies fails what it held (451, Postfix retries) and is
+ * started again by the next message.
+ */
+import { Worker } from 'node:worker_threads'
+import type { HttpTimeouts } from '../shared/aws-clients.ts'
+import type { Config } from '../shared/config.ts'
+import { QueueSendError } from './errors.ts'
+
+// In the bundle (dist/edge/cli.mjs) the worker is dist/edge/queue-worker.mjs, built beside
+// it. From source it is the .ts file beside this one, which the worker can load only once
+// tsx is registered in it: Node 20 does not pass the main thread's loader hooks on.
+const FROM_SOURCE = import.meta.url.endsWith('.ts')
+
+function workerScript(): { script: string | URL; eval: boolean } {
+  if (!FROM_SOURCE) return { script: new URL('./queue-worker.mjs', import.meta.url), eval: false }
+  const tsx = import.meta.resolve('tsx/esm/api')
+  const worker = new URL('./queue-worker.ts', import.meta.url).href
+  return {
+    script: `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}) })`,
+    eval: true,
+  }
+}
+
+// The worker's garbage is short-lived (request and response objects); a small young
+// generation keeps its memory down at the cost of more, cheaper scavenges.
+const WORKER_YOUNG_GENERATION_MB = 8
+
+/** What the worker is started with (structured-cloned, so plain data only). */
+export interface QueueWorkerData {
+  aws: Config['aws']
+  timeouts?: HttpTimeouts
+  queueUrl: string
+  /** SQS's limit on one batch request, the sum of its entries' bodies (bytes). */
+  maxBatchBytes: number
+  /** How long one SendMessageBatch may take before its entries fail (ms). */
+  timeoutMs: number
+}
+
+export interface QueueRequest {
+  seq: number
+  body: string
+}
+
+export type QueueAnswer =
+  | { seq: number; messageId: string }
+  | { seq: number; error: { message: string; refused: boolean; cause?: string } }
+
+/** Where the hand-off sends queue messages: a QueueSender, or a QueueThread around one. */
+export interface MessageQueue {
+  /** Resolves with the SQS MessageId once SQS has stored the message. */
+  send(body: string): Promise<string>
+  close?(): Promise<void>
+}
+
+interface Waiting {
+  /** The worker it was posted to: a worker that dies fails only its own. */
+  worker: Worker
+  resolve(messageId: string): void
+  reject(error: Error): void
+}
+
+export class QueueThread implements MessageQueue {
+  readonly #data: QueueWorkerData
+  readonly #waiting = new Map<number, Waiting>()
+  #worker: Worker | undefined
+  #seq = 0
+
+  constructor(data: QueueWorkerData) {
+    this.#data = data
+  }
+
+  send(body: string): Promise<string> {
+    const worker = this.#worker ?? this.#start()
+    const seq = ++this.#seq
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(seq, { worker, resolve, reject })
+      worker.postMessage({ seq, body } satisfies QueueRequest)
+    })
+  }
+
+  /** Stops the worker; call it once nothing is waiting (the edge's close() sees to that). */
+  async close(): Promise<void> {
+    const worker = this.#worker
+    this.#worker = undefined
+    await worker?.terminate()
+  }
+
+  #start(): Worker {
+    const { script, eval: isEval } = workerScript()
+    const worker = new Worker(script, {
+      eval: isEval,
+      workerData: this.#data,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    })
+    // The LMTP listeners keep the process alive, not this thread.
+    worker.unref()
+    worker.on('message', (answer: QueueAnswer) => this.#settle(answer))
+    worker.on('error', (error) => this.#failAll(worker, error))
+    worker.on('exit', (code) => this.#failAll(worker, new Error(`exited with code ${code}`)))
+    this.#worker = worker
+    return worker
+  }
+
+  #settle(answer: QueueAnswer): void {
+    const waiting = this.#waiting.get(answer.seq)
+    this.#waiting.delete(answer.seq)
+    if (!waiting) return
+    if ('messageId' in answer) {
+      waiting.resolve(answer.messageId)
+      return
+    }
+    const { message, refused, cause } = answer.error
+    waiting.reject(
+      new QueueSendError(message, refused, cause ? { cause: new Error(cause) } : undefined),
+    )
+  }
+
+  /** The worker is gone: nothing it held will be answered, and SQS may have some of it. */
+  #failAll(worker: Worker, error: Error): void {
+    if (this.#worker === worker) this.#worker = undefined
+    for (const [seq, waiting] of this.#waiting) {
+      if (waiting.worker !== worker) continue
+      this.#waiting.delete(seq)
+      waiting.reject(new QueueSendError('the queue worker thread failed', false, { cause: error }))
+    }
+  }
+}
