@@ -173,6 +173,26 @@ test("SQS stored it but the answer came too late: 451, and the client's retry is
   )
 })
 
+test('staged messages are signed with the SHA-256 of the bytes sent, in one PUT or in parts', async () => {
+  const { edge, close } = await edgeVia(proxy.endpoint)
+  proxy.s3Bodies.length = 0
+  try {
+    // One PutObject streamed from the chunks (hash computed on arrival), then a multipart
+    // upload for a message over the 5 MiB part size (lib-storage, the SDK hashes).
+    assert.deepEqual(await send(edge, 'onepart', ['a@example.com'], BIG_BODY), ['250 2.0.0'])
+    const huge = BIG_BODY.repeat(15)
+    assert.deepEqual(await send(edge, 'parts', ['a@example.com'], huge), ['250 2.0.0'])
+  } finally {
+    await close()
+  }
+  const puts = proxy.s3Bodies.filter((request) => request.method === 'PUT')
+  assert.ok(puts.length >= 3, `one PUT, then at least two parts: ${puts.length}`)
+  for (const put of puts) assert.equal(put.signedSha256, put.bodySha256, put.path)
+  const queued = await queuedSubjects()
+  assert.equal(queued.length, 2)
+  for (const subject of queued) assert.match(subject, /^\(staged\) incoming\//)
+})
+
 test('S3 down: a message that needs staging gets 451 4.3.0, nothing queued', async () => {
   const aws = { ...emulator.config.aws, endpoint: `http://127.0.0.1:${await closedPort()}` }
   const s3 = createS3Client(aws, TIMEOUTS)

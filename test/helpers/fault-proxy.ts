@@ -4,6 +4,7 @@
  * SQS stored some entries and refused others (answered 200 with a `Failed` list). The SDK
  * talks to it over real HTTP like to any endpoint (AWS_ENDPOINT_URL).
  */
+import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -31,6 +32,11 @@ export interface FaultProxy {
   fault: Fault | undefined
   /** Entry counts of every SendMessageBatch forwarded, in order. */
   batches: number[]
+  /**
+   * Every S3 request with a body: the payload hash it was signed with (the
+   * x-amz-content-sha256 header) and the SHA-256 of the body that came, both hex.
+   */
+  s3Bodies: Array<{ method: string; path: string; signedSha256: string; bodySha256: string }>
   close(): Promise<void>
 }
 
@@ -58,6 +64,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     endpoint: '',
     fault: undefined,
     batches: [],
+    s3Bodies: [],
     close: async () => {},
   }
 
@@ -70,6 +77,14 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const amzTarget = String(req.headers['x-amz-target'] ?? '')
     const kind = amzTarget.startsWith('AmazonSQS.') ? amzTarget.slice(10) : 'S3'
     const fault = proxy.fault?.target === kind ? proxy.fault : undefined
+    if (kind === 'S3' && body.length > 0) {
+      proxy.s3Bodies.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        signedSha256: String(req.headers['x-amz-content-sha256'] ?? ''),
+        bodySha256: createHash('sha256').update(body).digest('hex'),
+      })
+    }
 
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
     if (aborted) return
