@@ -5,8 +5,8 @@
  * message: that is what lets the edge answer 250 and Postfix forget the mail.
  */
 
-import { Readable } from 'node:stream'
 import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import type { QueuedMessage, RawRef } from '../shared/envelope.ts'
