@@ -1,13 +1,12 @@
 /**
  * The durable hand-off: one LMTP transaction becomes one SQS message, with the raw
- * message (trace headers prepended) inline, base64, when it fits, else put in S3 under
- * incoming/ and pointed to: in one request up to 5 MiB, streamed in parts beyond. `deliver` resolves only once SQS acknowledged the
+ * message (trace headers prepended) inline, base64, when it fits, else streamed to S3
+ * under incoming/ and pointed to. `deliver` resolves only once SQS acknowledged the
  * message: that is what lets the edge answer 250 and Postfix forget the mail.
  */
 
-import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import type { QueuedMessage, RawRef } from '../shared/envelope.ts'
 import { incomingRawKey } from '../shared/mailbox-layout.ts'
@@ -165,22 +164,6 @@ export class Handoff {
       head.push(next.value)
       size += next.value.length
     }
-    // Too big for the queue. Up to one part's size it is still held, hashed as it comes,
-    // and put in one request streamed from the chunks as they are: no copy into one buffer.
-    const sha256 = createHash('sha256')
-    for (const chunk of head) sha256.update(chunk)
-    while (size <= PART_SIZE) {
-      const next = await iterator.next()
-      checkSize()
-      if (next.done) {
-        dataEnd = performance.now()
-        const raw = await this.#put(request.id, head, size, sha256.digest('hex'))
-        return { raw, size, dataEnd }
-      }
-      head.push(next.value)
-      sha256.update(next.value)
-      size += next.value.length
-    }
     async function* whole(): AsyncGenerator<Buffer> {
       yield* head
       head.length = 0
@@ -194,32 +177,6 @@ export class Handoff {
     }
     const raw = await this.#stage(request.id, Readable.from(whole()))
     return { raw, size, dataEnd }
-  }
-
-  /**
-   * One PutObject whose body streams from `chunks`, signed with their SHA-256 computed
-   * on arrival (the SDK would otherwise copy them into one buffer to hash it).
-   */
-  async #put(id: string, chunks: Buffer[], size: number, sha256: string): Promise<RawRef> {
-    const key = incomingRawKey(id)
-    const command = new PutObjectCommand({
-      Bucket: this.#options.bucket,
-      Key: key,
-      Body: Readable.from(chunks),
-      ContentLength: size,
-      ContentType: 'message/rfc822',
-    })
-    command.middlewareStack.add(
-      (next) => (args) => {
-        // SigV4 signs the payload hash given in this header instead of hashing the body.
-        const { headers } = args.request as { headers?: Record<string, string> }
-        if (headers) headers['x-amz-content-sha256'] = sha256
-        return next(args)
-      },
-      { step: 'build', name: 'precomputedPayloadHash' },
-    )
-    await this.#options.s3.send(command)
-    return { s3: { bucket: this.#options.bucket, key } }
   }
 
   async #stage(id: string, body: Readable): Promise<RawRef> {
