@@ -107,11 +107,14 @@ async function withoutRetries(
 ): Promise<Map<string, string[]>> {
   if (print === undefined) return groups
   const fresh = new Map<string, string[]>()
-  for (const [mailbox, rcptTo] of groups) {
-    const earlier = await received.get(mailbox, print)
-    if (isRetryOf(earlier, queued)) {
+  const earlier = await Promise.all(
+    [...groups.keys()].map((mailbox) => received.get(mailbox, print)),
+  )
+  for (const [index, [mailbox, rcptTo]] of [...groups].entries()) {
+    const other = earlier[index]
+    if (isRetryOf(other, queued)) {
       logger.info(
-        { messageId: queued.id, mailbox, sameAs: earlier?.messageId, fingerprint: print },
+        { messageId: queued.id, mailbox, sameAs: other?.messageId, fingerprint: print },
         'retry of a message the mailbox already has, not stored again',
       )
     } else {

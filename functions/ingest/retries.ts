@@ -5,7 +5,7 @@
  * Without this, the mailbox would get it twice and every webhook would fire twice.
  *
  * A retry carries the very bytes of the first try (Postfix's own Received header, with
- * its queue id, included); only the edge's trace headers in front differ. So each
+ * its queue id, first); only the edge's trace headers in front differ. So each
  * mailbox remembers, per fingerprint of the sender and those bytes, which message it got:
  * received/{address}/{fingerprint}.json. The record is written after the message is
  * stored and its webhooks are queued, so a fingerprint never points at a half-stored
@@ -27,16 +27,24 @@ export interface Received {
   receivedAt: string
 }
 
+// What an MTA puts first: its own Received line, with the queue id that makes two
+// identical deliveries one message tried twice.
+const MTA_RECEIVED = /^Received:/i
+
 /**
- * sha256 of the envelope sender and the bytes the client sent, hex; undefined when the
- * queued message does not say where the edge's trace headers end.
+ * sha256 of the envelope sender and the bytes the client sent, hex. Undefined when the
+ * queued message does not say where the edge's trace headers end, or when the client's
+ * bytes do not begin with a Received line: a script that sends the same bytes twice means
+ * two messages.
  */
 export function fingerprint(queued: QueuedMessage, raw: Uint8Array): string | undefined {
   if (queued.traceBytes === undefined || queued.traceBytes > raw.length) return undefined
+  const sent = raw.subarray(queued.traceBytes)
+  if (!MTA_RECEIVED.test(Buffer.from(sent.subarray(0, 9)).toString('latin1'))) return undefined
   return createHash('sha256')
     .update(queued.envelope.mailFrom)
     .update('\0')
-    .update(raw.subarray(queued.traceBytes))
+    .update(sent)
     .digest('hex')
 }
 

@@ -129,8 +129,14 @@ test('a batch where every record fails is still answered, not thrown', async () 
   assert.equal(result.batchItemFailures.length, 2)
 })
 
+// What Postfix puts first in what it sends: its Received line with its queue id.
+const relayed = Buffer.concat([
+  Buffer.from('Received: from mx.example.net by mail.example.com (Postfix) id 4XyZ1\r\n'),
+  fixture,
+])
+
 /** A queued message as the edge sends it: its own trace headers before the client's bytes. */
-function fromEdge(rcptTo: string[], overrides: Partial<QueuedMessage> = {}, sent = fixture) {
+function fromEdge(rcptTo: string[], overrides: Partial<QueuedMessage> = {}, sent = relayed) {
   const id = newMessageId()
   const trace = Buffer.from(`Return-Path: <sender@example.net>\r\nReceived: with LMTP id ${id}\r\n`)
   return queuedMessage(Buffer.concat([trace, sent]), rcptTo, {
@@ -192,7 +198,7 @@ test('a retry that reaches one more mailbox is stored only in that one', async (
 test('other bytes, another sender, no trace length or days apart: not a retry', async () => {
   const base = fromEdge(['notretry@example.com'])
   const others = [
-    fromEdge(['notretry@example.com'], {}, Buffer.concat([fixture, Buffer.from('\r\n')])),
+    fromEdge(['notretry@example.com'], {}, Buffer.concat([relayed, Buffer.from('\r\n')])),
     fromEdge(['notretry@example.com'], {
       envelope: { mailFrom: 'other@example.net', rcptTo: ['notretry@example.com'] },
     }),
@@ -203,4 +209,11 @@ test('other bytes, another sender, no trace length or days apart: not a retry', 
   ]
   await ingestAll(base, ...others)
   assert.deepEqual(await idsIn('notretry@example.com'), [base, ...others].map((m) => m.id).sort())
+})
+
+test('the same bytes without a Received line first are two messages (a script, not an MTA)', async () => {
+  const first = fromEdge(['script@example.com'], {}, fixture)
+  const second = fromEdge(['script@example.com'], {}, fixture)
+  await ingestAll(first, second)
+  assert.deepEqual(await idsIn('script@example.com'), [first.id, second.id].sort())
 })
