@@ -34,13 +34,16 @@ async function main(): Promise<void> {
     metrics,
     handoff: new Handoff({
       s3,
-      queue: new QueueThread({
-        aws: config.aws,
-        timeouts: TIMEOUTS,
-        queueUrl: await resolveQueueUrl(sqs, config.ingestQueue),
-        maxBatchBytes: config.edge.queueMessageMaxBytes,
-        timeoutMs: SEND_TIMEOUT_MS,
-      }),
+      queue: new QueueThread(
+        {
+          aws: config.aws,
+          timeouts: TIMEOUTS,
+          queueUrl: await resolveQueueUrl(sqs, config.ingestQueue),
+          maxBatchBytes: config.edge.queueMessageMaxBytes,
+          timeoutMs: SEND_TIMEOUT_MS,
+        },
+        logger,
+      ),
       bucket: config.bucket,
       queueMessageMaxBytes: config.edge.queueMessageMaxBytes,
       maxMessageBytes: config.edge.maxMessageBytes,

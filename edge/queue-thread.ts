@@ -9,6 +9,7 @@
 import { Worker } from 'node:worker_threads'
 import type { HttpTimeouts } from '../shared/aws-clients.ts'
 import type { Config } from '../shared/config.ts'
+import type { Logger } from '../shared/logger.ts'
 import { QueueSendError } from './errors.ts'
 
 // In the bundle (dist/edge/cli.mjs) the worker is dist/edge/queue-worker.mjs, built beside
@@ -48,7 +49,10 @@ export interface QueueRequest {
 
 export type QueueAnswer =
   | { seq: number; messageId: string }
-  | { seq: number; error: { message: string; refused: boolean; cause?: string } }
+  | {
+      seq: number
+      error: { message: string; refused: boolean; cause?: { name: string; message: string } }
+    }
 
 /** Where the hand-off sends queue messages: a QueueSender, or a QueueThread around one. */
 export interface MessageQueue {
@@ -66,12 +70,14 @@ interface Waiting {
 
 export class QueueThread implements MessageQueue {
   readonly #data: QueueWorkerData
+  readonly #logger: Logger | undefined
   readonly #waiting = new Map<number, Waiting>()
   #worker: Worker | undefined
   #seq = 0
 
-  constructor(data: QueueWorkerData) {
+  constructor(data: QueueWorkerData, logger?: Logger) {
     this.#data = data
+    this.#logger = logger
   }
 
   send(body: string): Promise<string> {
@@ -100,7 +106,10 @@ export class QueueThread implements MessageQueue {
     // The LMTP listeners keep the process alive, not this thread.
     worker.unref()
     worker.on('message', (answer: QueueAnswer) => this.#settle(answer))
-    worker.on('error', (error) => this.#failAll(worker, error))
+    worker.on('error', (error) => {
+      this.#logger?.error({ err: error }, 'SQS sender thread failed; a new one starts')
+      this.#failAll(worker, error)
+    })
     worker.on('exit', (code) => this.#failAll(worker, new Error(`exited with code ${code}`)))
     this.#worker = worker
     return worker
@@ -115,9 +124,12 @@ export class QueueThread implements MessageQueue {
       return
     }
     const { message, refused, cause } = answer.error
-    waiting.reject(
-      new QueueSendError(message, refused, cause ? { cause: new Error(cause) } : undefined),
-    )
+    // The SDK's error as far as it crosses threads: its name (TimeoutError, AbortError,
+    // AccessDenied…) and message.
+    const options = cause && {
+      cause: Object.assign(new Error(cause.message), { name: cause.name }),
+    }
+    waiting.reject(new QueueSendError(message, refused, options))
   }
 
   /** The worker is gone: nothing it held will be answered, and SQS may have some of it. */

@@ -25,7 +25,10 @@ port.on('message', ({ seq, body }: QueueRequest) => {
     (messageId) => port.postMessage({ seq, messageId } satisfies QueueAnswer),
     (error: Error) => {
       const refused = error instanceof QueueSendError && error.refused
-      const cause = error.cause instanceof Error ? error.cause.message : undefined
+      const cause =
+        error.cause instanceof Error
+          ? { name: error.cause.name, message: error.cause.message }
+          : undefined
       port.postMessage({
         seq,
         error: { message: error.message, refused, cause },

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, test } from 'node:test'
-import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs'
+import { PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs'
 import { QueueSendError } from '../../edge/errors.ts'
 import { QueueThread } from '../../edge/queue-thread.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
@@ -38,23 +38,30 @@ function thread(): QueueThread {
   })
 }
 
-async function queued(): Promise<number> {
-  const { Attributes } = await emulator.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: emulator.ingestQueueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages'],
-    }),
-  )
-  return Number(Attributes?.ApproximateNumberOfMessages)
+/** Every message now in the queue: MessageId → body. */
+async function receiveAll(): Promise<Map<string, string | undefined>> {
+  const out = new Map<string, string | undefined>()
+  for (;;) {
+    const { Messages = [] } = await emulator.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: emulator.ingestQueueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 60,
+      }),
+    )
+    if (Messages.length === 0) return out
+    for (const message of Messages) out.set(message.MessageId ?? '', message.Body)
+  }
 }
 
-test('every message gets its own SQS MessageId and is in the queue', async () => {
+test('every message is answered with the SQS MessageId of its own body', async () => {
   const queue = thread()
   try {
     const bodies = Array.from({ length: 25 }, (_, i) => JSON.stringify({ n: i }))
     const ids = await Promise.all(bodies.map((body) => queue.send(body)))
-    assert.equal(new Set(ids).size, bodies.length)
-    assert.equal(await queued(), bodies.length)
+    const stored = await receiveAll()
+    assert.equal(stored.size, bodies.length)
+    for (const [index, id] of ids.entries()) assert.equal(stored.get(id), bodies[index], id)
   } finally {
     await queue.close()
   }
@@ -63,15 +70,18 @@ test('every message gets its own SQS MessageId and is in the queue', async () =>
 test('a worker that stops while holding messages fails them; the next one starts anew', async () => {
   const queue = thread()
   try {
+    // A first message, so that the worker is up and its SDK loaded.
+    await queue.send('{"first":1}')
     // Held by the proxy, so the worker still waits for SQS when it is stopped.
-    proxy.fault = { target: 'SendMessageBatch', delayMs: 1000 }
+    proxy.fault = { target: 'SendMessageBatch', delayMs: 2000 }
     const held = queue.send('{"held":1}')
     await new Promise((resolve) => setTimeout(resolve, 300))
     await queue.close()
     await assert.rejects(held, (error) => error instanceof QueueSendError && !error.refused)
 
     proxy.fault = undefined
-    assert.match(await queue.send('{"after":1}'), /\S/)
+    const id = await queue.send('{"after":1}')
+    assert.equal((await receiveAll()).get(id), '{"after":1}')
   } finally {
     await queue.close()
   }

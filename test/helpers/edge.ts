@@ -43,13 +43,16 @@ export async function startTestEdge(
     drainTimeoutMs: options.drainTimeoutMs,
     handoff: new Handoff({
       s3: options.s3 ?? em.s3,
-      queue: new QueueThread({
-        aws: { ...em.config.aws, endpoint: options.sqs?.endpoint ?? em.endpoint },
-        timeouts: options.sqs?.timeouts,
-        queueUrl: em.ingestQueueUrl,
-        maxBatchBytes: config.queueMessageMaxBytes,
-        timeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS,
-      }),
+      queue: new QueueThread(
+        {
+          aws: { ...em.config.aws, endpoint: options.sqs?.endpoint ?? em.endpoint },
+          timeouts: options.sqs?.timeouts,
+          queueUrl: em.ingestQueueUrl,
+          maxBatchBytes: config.queueMessageMaxBytes,
+          timeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS,
+        },
+        createLogger('test-edge'),
+      ),
       bucket: em.bucket,
       queueMessageMaxBytes: config.queueMessageMaxBytes,
       maxMessageBytes: config.maxMessageBytes,
