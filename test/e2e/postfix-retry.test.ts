@@ -8,11 +8,8 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { ingest } from '../../functions/ingest/ingest.ts'
 import { createS3Client } from '../../shared/aws-clients.ts'
-import { createLogger } from '../../shared/logger.ts'
-import { MailboxStore } from '../../shared/mailbox-store.ts'
-import { WebhookStore } from '../../shared/webhook-store.ts'
 import { startTestEdge } from '../helpers/edge.ts'
-import { type Emulator, startEmulator } from '../helpers/emulator.ts'
+import { type Emulator, ingestDeps, startEmulator } from '../helpers/emulator.ts'
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts'
 import { type Postfix, startPostfix } from '../helpers/postfix.ts'
 import { drainQueue } from '../helpers/queue.ts'
@@ -87,17 +84,9 @@ test('SQS answers too late: 451, Postfix retries, ingest stores the message once
   for (const bytes of again) assert.ok(bytes.equals(first as Buffer), 'Postfix sent the same bytes')
 
   // Ingest them all: one message in the mailbox.
-  const mailboxes = new MailboxStore(emulator.s3, emulator.bucket)
-  const deps = {
-    mailboxes,
-    webhooks: new WebhookStore(emulator.s3, emulator.bucket),
-    objects: mailboxes.objects,
-    sqs: emulator.sqs,
-    webhookQueueUrl: emulator.webhookQueueUrl,
-    logger: createLogger('postfix-retry'),
-  }
+  const deps = ingestDeps(emulator, 'postfix-retry')
   for (const message of queued) await ingest(JSON.stringify(message), deps)
-  const stored = (await mailboxes.list(`bob@${DOMAIN}`, 10)).messages
+  const stored = (await deps.mailboxes.list(`bob@${DOMAIN}`, 10)).messages
   assert.deepEqual(
     stored.map((message) => [message.id, message.subject]),
     [[queued[0]?.id, 'late answer']],

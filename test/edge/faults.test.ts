@@ -9,11 +9,8 @@ import { after, before, test } from 'node:test'
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { ingest } from '../../functions/ingest/ingest.ts'
 import { createS3Client } from '../../shared/aws-clients.ts'
-import { createLogger } from '../../shared/logger.ts'
-import { MailboxStore } from '../../shared/mailbox-store.ts'
-import { WebhookStore } from '../../shared/webhook-store.ts'
 import { startTestEdge, type TestEdge, type TestEdgeOptions } from '../helpers/edge.ts'
-import { type Emulator, startEmulator } from '../helpers/emulator.ts'
+import { type Emulator, ingestDeps, startEmulator } from '../helpers/emulator.ts'
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts'
 import { drainQueue } from '../helpers/queue.ts'
 import { RawLmtp } from '../helpers/raw-lmtp.ts'
@@ -165,17 +162,9 @@ test("SQS stored it but the answer came too late: 451, and the client's retry is
   // Both tries are queued, under two ids: the first one was stored before its answer was lost.
   const queued = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
   assert.equal(queued.length, 2)
-  const mailboxes = new MailboxStore(emulator.s3, emulator.bucket)
-  const deps = {
-    mailboxes,
-    webhooks: new WebhookStore(emulator.s3, emulator.bucket),
-    objects: mailboxes.objects,
-    sqs: emulator.sqs,
-    webhookQueueUrl: emulator.webhookQueueUrl,
-    logger: createLogger('faults-ingest'),
-  }
+  const deps = ingestDeps(emulator, 'faults-ingest')
   for (const message of queued) await ingest(JSON.stringify(message), deps)
-  const stored = (await mailboxes.list('late@example.com', 10)).messages
+  const stored = (await deps.mailboxes.list('late@example.com', 10)).messages
   assert.deepEqual(
     stored.map((message) => [message.id, message.subject]),
     [[queued[0]?.id, 'late']],

@@ -5,9 +5,13 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import { startFauxqs } from 'fauxqs'
+import type { IngestDeps } from '../../functions/ingest/ingest.ts'
 import { ensureResources } from '../../local/resources.ts'
 import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
 import { type Config, loadConfig } from '../../shared/config.ts'
+import { createLogger } from '../../shared/logger.ts'
+import { MailboxStore } from '../../shared/mailbox-store.ts'
+import { WebhookStore } from '../../shared/webhook-store.ts'
 
 export interface Emulator {
   endpoint: string
@@ -55,5 +59,18 @@ export async function startEmulator(
       sqs.destroy()
       await server.stop()
     },
+  }
+}
+
+/** What ingest needs, on this emulator: the same wiring as local mode's. */
+export function ingestDeps(em: Emulator, component: string): IngestDeps {
+  const mailboxes = new MailboxStore(em.s3, em.bucket)
+  return {
+    mailboxes,
+    webhooks: new WebhookStore(em.s3, em.bucket),
+    objects: mailboxes.objects,
+    sqs: em.sqs,
+    webhookQueueUrl: em.webhookQueueUrl,
+    logger: createLogger(component),
   }
 }
