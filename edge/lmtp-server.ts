@@ -35,7 +35,7 @@ const MAX_CLIENTS = 100
 
 export interface EdgeOptions {
   config: Config['edge']
-  handoff: Pick<Handoff, 'deliver'> & Partial<Pick<Handoff, 'close'>>
+  handoff: Handoff
   logger: Logger
   metrics: EdgeMetrics
   /** Overrides SOCKET_TIMEOUT_MS, for tests of the idle timer. */

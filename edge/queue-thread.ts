@@ -11,6 +11,7 @@ import type { HttpTimeouts } from '../shared/aws-clients.ts'
 import type { Config } from '../shared/config.ts'
 import type { Logger } from '../shared/logger.ts'
 import { QueueSendError } from './errors.ts'
+import type { QueueSenderOptions } from './queue-sender.ts'
 
 // In the bundle (dist/edge/cli.mjs) the worker is dist/edge/queue-worker.mjs, built beside
 // it. From source it is the .ts file beside this one, which the worker can load only once
@@ -31,15 +32,13 @@ function workerScript(): { script: string | URL; eval: boolean } {
 // generation keeps its memory down at the cost of more, cheaper scavenges.
 const WORKER_YOUNG_GENERATION_MB = 8
 
-/** What the worker is started with (structured-cloned, so plain data only). */
-export interface QueueWorkerData {
+/**
+ * What the worker is started with: the QueueSender's options, with what it needs to make
+ * its own SQS client in place of the client (structured-cloned, so plain data only).
+ */
+export interface QueueWorkerData extends Omit<QueueSenderOptions, 'sqs'> {
   aws: Config['aws']
   timeouts?: HttpTimeouts
-  queueUrl: string
-  /** SQS's limit on one batch request, the sum of its entries' bodies (bytes). */
-  maxBatchBytes: number
-  /** How long one SendMessageBatch may take before its entries fail (ms). */
-  timeoutMs: number
 }
 
 export interface QueueRequest {

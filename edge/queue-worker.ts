@@ -9,16 +9,11 @@ import { QueueSendError } from './errors.ts'
 import { QueueSender } from './queue-sender.ts'
 import type { QueueAnswer, QueueRequest, QueueWorkerData } from './queue-thread.ts'
 
-const data = workerData as QueueWorkerData
 const port = parentPort
 if (!port) throw new Error('queue-worker.ts runs as a worker thread only')
 
-const sender = new QueueSender({
-  sqs: createSqsClient(data.aws, data.timeouts),
-  queueUrl: data.queueUrl,
-  maxBatchBytes: data.maxBatchBytes,
-  timeoutMs: data.timeoutMs,
-})
+const { aws, timeouts, ...options } = workerData as QueueWorkerData
+const sender = new QueueSender({ ...options, sqs: createSqsClient(aws, timeouts) })
 
 port.on('message', ({ seq, body }: QueueRequest) => {
   sender.send(body).then(

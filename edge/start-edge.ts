@@ -105,7 +105,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<RunningEdge>
       closeConnections()
     })
     await Promise.all(stopped)
-    await options.handoff.close?.()
+    await options.handoff.close()
   }
 
   return {
