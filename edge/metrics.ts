@@ -20,7 +20,7 @@ export class EdgeMetrics {
 
   readonly rejected = new Counter({
     name: 'mailbridge_edge_rejected_total',
-    help: 'Recipients and messages refused, by reply code (550 at RCPT; 451, 552 after DATA)',
+    help: 'Recipients and messages refused, by reply code (550, 452 at RCPT; 451, 552 after DATA)',
     labelNames: ['code'] as const,
     registers: [this.registry],
   })
