@@ -18,9 +18,6 @@ export interface TraceInfo {
   receivedAt: Date
 }
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
-
 // Anything that could end or fold a header line. smtp-server already refuses control
 // characters in addresses and the LHLO name; this is the backstop, since a header
 // injected here would be trusted as our own.
@@ -33,14 +30,12 @@ function clean(text: string): string {
   return out
 }
 
-/** An RFC 5322 §3.3 date-time in UTC, e.g. `Wed, 25 Nov 2026 10:00:00 +0000`. */
+/**
+ * An RFC 5322 §3.3 date-time in UTC, e.g. `Wed, 25 Nov 2026 10:00:00 +0000`: what
+ * toUTCString() gives (ECMA-262 fixes its form), with the numeric zone RFC 5322 prefers.
+ */
 export function rfc5322Date(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0')
-  return (
-    `${DAYS[date.getUTCDay()]}, ${pad(date.getUTCDate())} ${MONTHS[date.getUTCMonth()]} ` +
-    `${date.getUTCFullYear()} ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:` +
-    `${pad(date.getUTCSeconds())} +0000`
-  )
+  return date.toUTCString().replace(/GMT$/, '+0000')
 }
 
 /**
