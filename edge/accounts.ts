@@ -11,9 +11,16 @@ export interface Account {
   gid: number
 }
 
-function parseAccountLine(line: string): { name: string; id: number; gid: number } | undefined {
+/** One `getent` entry as name, id and (for passwd) primary gid; undefined when there is none. */
+async function getent(
+  database: 'passwd' | 'group',
+  nameOrId: string,
+  timeoutMs: number,
+): Promise<{ name: string; id: number; gid: number } | undefined> {
+  const result = await run('getent', [database, nameOrId], { timeoutMs })
+  if (result.exitCode !== 0) return undefined
   // passwd: name:x:uid:gid:gecos:home:shell; group: name:x:gid:members
-  const [name, , id, gid] = line.trim().split(':')
+  const [name, , id, gid] = result.stdout.trim().split(':')
   if (!name || id === undefined || !/^\d+$/.test(id)) return undefined
   return { name, id: Number(id), gid: gid !== undefined && /^\d+$/.test(gid) ? Number(gid) : -1 }
 }
@@ -23,8 +30,7 @@ export async function lookupUser(
   nameOrId: string,
   timeoutMs: number,
 ): Promise<Account | undefined> {
-  const result = await run('getent', ['passwd', nameOrId], { timeoutMs })
-  const entry = result.exitCode === 0 ? parseAccountLine(result.stdout) : undefined
+  const entry = await getent('passwd', nameOrId, timeoutMs)
   return entry && { name: entry.name, uid: entry.id, gid: entry.gid }
 }
 
@@ -33,7 +39,6 @@ export async function lookupGroup(
   nameOrId: string,
   timeoutMs: number,
 ): Promise<{ name: string; gid: number } | undefined> {
-  const result = await run('getent', ['group', nameOrId], { timeoutMs })
-  const entry = result.exitCode === 0 ? parseAccountLine(result.stdout) : undefined
+  const entry = await getent('group', nameOrId, timeoutMs)
   return entry && { name: entry.name, gid: entry.id }
 }

@@ -16,8 +16,9 @@ import { type Config, loadConfig } from '../shared/config.ts'
 import { ConfigError } from '../shared/errors.ts'
 import { runDoctor } from './doctor.ts'
 import { UsageError } from './doctor-errors.ts'
-import { DEFAULT_ENV_FILE, doctorExitCode, formatReport } from './doctor-report.ts'
+import { DEFAULT_ENV_FILE, DEFAULT_SOCKET, doctorExitCode, formatReport } from './doctor-report.ts'
 import { postfixConfig } from './postfix-config.ts'
+import { DEFAULT_QUEUE_DIRECTORY } from './postfix-settings.ts'
 
 const USAGE = `usage: mailbridge <command> [options]
 
@@ -35,8 +36,6 @@ commands:
   help                 this text
 `
 
-// Where the socket goes when nothing says otherwise: Postfix's private directory.
-const DEFAULT_SOCKET = '/var/spool/postfix/private/mailbridge-lmtp'
 // How long `postconf -h` may take when postfix-config asks for the queue directory (ms).
 const POSTCONF_TIMEOUT_MS = 5_000
 // The same shape of domain as MAILBRIDGE_DOMAINS accepts.
@@ -111,7 +110,7 @@ async function doctor(args: string[], io: Io): Promise<number> {
 }
 
 /** `HOST:PORT` or `[IPV6]:PORT`. */
-export function parseHostPort(text: string): { host: string; port: number } {
+function parseHostPort(text: string): { host: string; port: number } {
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text)
   const port = Number(match?.[2])
   if (match?.[1] === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -121,7 +120,7 @@ export function parseHostPort(text: string): { host: string; port: number } {
 }
 
 /** Comma-separated domains, lower-cased and checked. */
-export function parseDomains(text: string): string[] {
+function parseDomains(text: string): string[] {
   const domains = text
     .split(/[\s,]+/)
     .map((domain) => domain.trim().toLowerCase())
@@ -133,7 +132,7 @@ export function parseDomains(text: string): string[] {
 
 /** Postfix's queue_directory and mail_owner, or Debian's defaults without Postfix. */
 async function postfixBasics(): Promise<{ queueDirectory: string; user: string }> {
-  const defaults = { queueDirectory: '/var/spool/postfix', user: 'postfix' }
+  const defaults = { queueDirectory: DEFAULT_QUEUE_DIRECTORY, user: 'postfix' }
   const postconf = findCommand('postconf')
   if (!postconf) return defaults
   try {

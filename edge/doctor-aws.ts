@@ -9,19 +9,24 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-s
 import { createS3Client, createSqsClient } from '../shared/aws-clients.ts'
 import type { Config } from '../shared/config.ts'
 import { type CheckResult, fail, ok } from './doctor-report.ts'
-import { type AwsContext, awsFix, describeAwsError } from './doctor-service-checks.ts'
+import { awsFix, describeAwsError } from './doctor-service-checks.ts'
 
 // What the S3 write test puts under incoming/, which expires (serverless.yml lifecycle).
 const PROBE_BODY = 'mailbridge doctor write test\n'
 
-function awsContext(config: Config, envFile: string): AwsContext {
-  return {
-    bucket: config.bucket,
-    queue: config.ingestQueue,
-    endpoint: config.aws.endpoint,
-    region: config.aws.region,
-    envFile,
-  }
+/** The check's FAIL line for a failed call on `subject` (the queue or the bucket). */
+function awsFailure(
+  service: 's3' | 'sqs',
+  subject: string,
+  error: unknown,
+  config: Config,
+  envFile: string,
+): CheckResult {
+  const failure = describeAwsError(error)
+  const { region, endpoint } = config.aws
+  const context = { bucket: config.bucket, queue: config.ingestQueue, endpoint, region, envFile }
+  const fix = awsFix(service, failure, context)
+  return fail(service, `${subject}: ${failure.name}: ${failure.message}`, fix)
 }
 
 /** GetQueueUrl (for a queue name) and GetQueueAttributes on the ingest queue. */
@@ -48,12 +53,7 @@ export async function sqsCheck(
     const waiting = attributes.Attributes?.ApproximateNumberOfMessages ?? '?'
     return ok('sqs', `queue ${url} answers (${waiting} messages waiting)`)
   } catch (error) {
-    const failure = describeAwsError(error)
-    return fail(
-      'sqs',
-      `queue ${config.ingestQueue}: ${failure.name}: ${failure.message}`,
-      awsFix('sqs', failure, awsContext(config, envFile)),
-    )
+    return awsFailure('sqs', `queue ${config.ingestQueue}`, error, config, envFile)
   } finally {
     sqs.destroy()
   }
@@ -76,31 +76,28 @@ export async function s3Check(
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
   const key = `incoming/doctor-${stamp}-${randomUUID().slice(0, 8)}`
   const notes: string[] = []
-  try {
-    try {
-      await s3.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal })
-    } catch (error) {
+  // A 403 on this call is no failure: note why it does not matter and go on.
+  const unlessRefused = (call: Promise<unknown>, note: string) =>
+    call.catch((error: unknown) => {
       if (describeAwsError(error).httpStatus !== 403) throw error
-      notes.push('HeadBucket refused: the edge needs no s3:ListBucket')
-    }
+      notes.push(note)
+    })
+  try {
+    await unlessRefused(
+      s3.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal }),
+      'HeadBucket refused: the edge needs no s3:ListBucket',
+    )
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: PROBE_BODY }), {
       abortSignal,
     })
-    try {
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal })
-    } catch (error) {
-      if (describeAwsError(error).httpStatus !== 403) throw error
-      notes.push('delete refused: incoming/ expires it')
-    }
+    await unlessRefused(
+      s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
+      'delete refused: incoming/ expires it',
+    )
     const note = notes.length > 0 ? ` (${notes.join('; ')})` : ''
     return ok('s3', `bucket ${bucket}: wrote and removed ${key}${note}`)
   } catch (error) {
-    const failure = describeAwsError(error)
-    return fail(
-      's3',
-      `bucket ${bucket}: ${failure.name}: ${failure.message}`,
-      awsFix('s3', failure, awsContext(config, envFile)),
-    )
+    return awsFailure('s3', `bucket ${bucket}`, error, config, envFile)
   } finally {
     s3.destroy()
   }

@@ -1,14 +1,10 @@
 /** Failures of the operations tooling (`mailbridge doctor`, `mailbridge postfix-config`). */
 import { MailbridgeError } from '../shared/errors.ts'
 
-/** A probe got no answer in time; `code` reads like a system error code for the verdicts. */
+/** A doctor check got no answer in time: its FAIL line says which. */
 export class ProbeTimeoutError extends MailbridgeError {
   override name = 'ProbeTimeoutError'
-  readonly code = 'timeout'
-  constructor(
-    what: string,
-    readonly timeoutMs: number,
-  ) {
+  constructor(what: string, timeoutMs: number) {
     super(`${what}: no answer within ${timeoutMs / 1000} s`)
   }
 }

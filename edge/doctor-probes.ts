@@ -3,12 +3,22 @@
  * running Postfix's tools, looking up users, reading an LMTP greeting (also as another
  * user, the way Postfix's LMTP client would connect), stat()ing a path, GET /healthz.
  */
-import { execFile } from 'node:child_process'
 import { stat } from 'node:fs/promises'
-import { createConnection, type Socket } from 'node:net'
+import { createConnection } from 'node:net'
 import { dirname } from 'node:path'
+import { run } from '../shared/commands.ts'
+import type { Account } from './accounts.ts'
 import { ProbeTimeoutError } from './doctor-errors.ts'
-import type { Account, FileFacts } from './doctor-socket-checks.ts'
+import type { FileFacts } from './doctor-socket-checks.ts'
+
+/** What a listener said first, or why it said nothing: ECONNREFUSED, EACCES, timeout… */
+export type Greeting = { line: string } | { code: string }
+
+/** The system code of a failed call (ENOENT, EACCES…), else its message. */
+export function errorCode(error: unknown): string {
+  const err = error as { code?: unknown; message?: string }
+  return typeof err.code === 'string' ? err.code : (err.message ?? String(error))
+}
 
 /** Rejects with ProbeTimeoutError when `promise` has not settled after `ms`. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -19,10 +29,11 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
+/** What the socket checks need of a path's stat(). */
+export type PathFacts = FileFacts & { isSocket: boolean; isDirectory: boolean }
+
 /** Mode, owner and group of a path, as the permission reasoning needs them. */
-export async function fileFacts(
-  path: string,
-): Promise<FileFacts & { isSocket: boolean; isDirectory: boolean }> {
+export async function fileFacts(path: string): Promise<PathFacts> {
   const st = await stat(path)
   return {
     path,
@@ -35,7 +46,7 @@ export async function fileFacts(
 }
 
 /** Every directory from `/` down to the one holding `path`. */
-export async function directoryChain(path: string): Promise<FileFacts[]> {
+export async function directoryChain(path: string): Promise<PathFacts[]> {
   const dirs: string[] = []
   for (let dir = dirname(path); ; dir = dirname(dir)) {
     dirs.unshift(dir)
@@ -44,40 +55,37 @@ export async function directoryChain(path: string): Promise<FileFacts[]> {
   return Promise.all(dirs.map((dir) => fileFacts(dir)))
 }
 
-export type ListenerTarget = { path: string } | { host: string; port: number }
-
 /**
  * Connects, reads the first line the server sends (the 220 greeting), says QUIT and hangs
- * up. Rejects with the connection error (its `code`: ECONNREFUSED, EACCES…) or on timeout.
+ * up. Never rejects: a connection error or the timeout comes back as its code.
  */
-export function readGreeting(target: ListenerTarget, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket: Socket =
+export function readGreeting(
+  target: { path: string } | { host: string; port: number },
+  timeoutMs: number,
+): Promise<Greeting> {
+  return new Promise((resolve) => {
+    const socket =
       'path' in target ? createConnection(target.path) : createConnection(target.port, target.host)
     let buffer = ''
     let settled = false
-    const done = (error: Error | undefined, line?: string) => {
+    const done = (outcome: Greeting) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
       socket.removeAllListeners('data')
-      if (error) {
-        socket.destroy()
-        reject(error)
-      } else {
-        socket.end('QUIT\r\n')
-        resolve(line ?? '')
-      }
+      if ('line' in outcome) socket.end('QUIT\r\n')
+      else socket.destroy()
+      resolve(outcome)
     }
-    const timer = setTimeout(() => done(new ProbeTimeoutError('greeting', timeoutMs)), timeoutMs)
+    const timer = setTimeout(() => done({ code: 'timeout' }), timeoutMs)
     socket.setEncoding('utf8')
     socket.on('data', (chunk: string) => {
       buffer += chunk
       const end = buffer.indexOf('\n')
-      if (end >= 0) done(undefined, buffer.slice(0, end).replace(/\r$/, ''))
+      if (end >= 0) done({ line: buffer.slice(0, end).replace(/\r$/, '') })
     })
-    socket.on('error', (error) => done(error))
-    socket.on('close', () => done(new Error('connection closed before a greeting')))
+    socket.on('error', (error) => done({ code: errorCode(error) }))
+    socket.on('close', () => done({ code: 'connection closed before a greeting' }))
   })
 }
 
@@ -105,29 +113,25 @@ export async function readGreetingAs(
   account: Account,
   path: string,
   timeoutMs: number,
-): Promise<{ line: string } | { code: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['-e', GREETING_AS_USER_SCRIPT, path, String(timeoutMs)],
-      {
-        uid: account.uid,
-        gid: account.gid,
-        cwd: '/',
-        // No NODE_OPTIONS (a --import of ours) in a process that cannot read our files.
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-        timeout: timeoutMs + 2000,
-        killSignal: 'SIGKILL',
-      },
-      (error, stdout) => {
-        try {
-          resolve(JSON.parse(stdout) as { line: string } | { code: string })
-        } catch {
-          reject(error ?? new Error(`unexpected output from the probe: ${stdout.slice(0, 200)}`))
-        }
-      },
-    )
-  })
+): Promise<Greeting> {
+  const probe = await run(
+    process.execPath,
+    ['-e', GREETING_AS_USER_SCRIPT, path, String(timeoutMs)],
+    {
+      uid: account.uid,
+      gid: account.gid,
+      cwd: '/',
+      // No NODE_OPTIONS (a --import of ours) in a process that cannot read our files.
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      timeoutMs: timeoutMs + 2000,
+    },
+  )
+  try {
+    return JSON.parse(probe.stdout) as Greeting
+  } catch {
+    const said = (probe.stderr.trim().split('\n')[0] ?? '') || probe.stdout.slice(0, 200)
+    throw new Error(`the probe as ${account.name} exited ${probe.exitCode}: ${said}`)
+  }
 }
 
 /** GET a URL: its status and body, or the connection error's code. */
@@ -139,12 +143,9 @@ export async function httpGet(
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
     return { status: response.status, body: await response.text() }
   } catch (error) {
-    const err = error as {
-      name?: string
-      message?: string
-      cause?: { code?: string; message?: string }
-    }
+    // fetch() fails with a TypeError whose cause holds the connection's error code.
+    const err = error as { name?: string; cause?: unknown }
     if (err.name === 'TimeoutError') return { error: `no answer within ${timeoutMs / 1000} s` }
-    return { error: err.cause?.code ?? err.cause?.message ?? err.message ?? String(error) }
+    return { error: errorCode(err.cause ?? error) }
   }
 }

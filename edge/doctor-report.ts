@@ -3,6 +3,7 @@
  * failure with a concrete fix (the command to run or the setting to change). Pure: the
  * runner (doctor.ts) does the I/O, and the doctor-*-checks.ts files judge what it found.
  */
+import { DEFAULT_QUEUE_DIRECTORY } from './postfix-settings.ts'
 
 export type CheckStatus = 'ok' | 'fail' | 'skip'
 
@@ -18,6 +19,8 @@ export interface CheckResult {
 
 /** Where the edge's settings live on the mail host (the systemd unit's EnvironmentFile). */
 export const DEFAULT_ENV_FILE = '/etc/mailbridge/edge.env'
+/** The socket we recommend: in Postfix's private directory, which its chroot can see. */
+export const DEFAULT_SOCKET = `${DEFAULT_QUEUE_DIRECTORY}/private/mailbridge-lmtp`
 /** Starts or restarts the edge installed from deploy/mailbridge-edge.service. */
 export const START_EDGE = 'systemctl start mailbridge-edge'
 export const RESTART_EDGE = 'systemctl restart mailbridge-edge'
@@ -63,7 +66,7 @@ export function doctorExitCode(results: readonly CheckResult[]): number {
 // A good value for each setting a ConfigError can name, for the fix line.
 const EXAMPLES: Record<string, string> = {
   MAILBRIDGE_LMTP_PORT: 'MAILBRIDGE_LMTP_PORT=2424 (or off, with MAILBRIDGE_LMTP_SOCKET set)',
-  MAILBRIDGE_LMTP_SOCKET: 'MAILBRIDGE_LMTP_SOCKET=/var/spool/postfix/private/mailbridge-lmtp',
+  MAILBRIDGE_LMTP_SOCKET: `MAILBRIDGE_LMTP_SOCKET=${DEFAULT_SOCKET}`,
   MAILBRIDGE_LMTP_SOCKET_MODE: 'MAILBRIDGE_LMTP_SOCKET_MODE=0600',
   MAILBRIDGE_LMTP_SOCKET_OWNER: 'MAILBRIDGE_LMTP_SOCKET_OWNER=postfix',
   MAILBRIDGE_LMTP_SOCKET_GROUP: 'MAILBRIDGE_LMTP_SOCKET_GROUP=postfix',

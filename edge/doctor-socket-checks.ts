@@ -3,17 +3,18 @@
  * chroot, its mode and owner, whether Postfix's LMTP client may connect (by the permission
  * bits, as the kernel decides), and what a listener answered. Pure: facts in, verdicts out.
  */
+import { dirname, join } from 'node:path'
 import type { Account } from './accounts.ts'
 import {
   type CheckResult,
   DEFAULT_ENV_FILE,
+  DEFAULT_SOCKET,
   fail,
   ok,
   RESTART_EDGE,
   START_EDGE,
 } from './doctor-report.ts'
-
-export type { Account }
+import { isInside } from './postfix-settings.ts'
 
 /** The part of a stat() the permission reasoning needs. */
 export interface FileFacts {
@@ -79,7 +80,7 @@ export function accessFix(
   if (verdict.need === 'search') {
     return [
       `${account.name} cannot enter ${blocked.path}: put the socket in Postfix's private directory,`,
-      `MAILBRIDGE_LMTP_SOCKET=/var/spool/postfix/private/mailbridge-lmtp in ${envFile},`,
+      `MAILBRIDGE_LMTP_SOCKET=${DEFAULT_SOCKET} in ${envFile},`,
       `or let it in: chmod o+x ${blocked.path}`,
     ].join('\n')
   }
@@ -193,10 +194,10 @@ export function socketLocationCheck(facts: {
 }): CheckResult {
   const name = 'socket path'
   const envFile = facts.envFile ?? DEFAULT_ENV_FILE
-  const dir = facts.path.slice(0, facts.path.lastIndexOf('/')) || '/'
+  const dir = dirname(facts.path)
   const suggested = facts.queueDirectory
-    ? `${facts.queueDirectory.replace(/\/+$/, '')}/private/mailbridge-lmtp`
-    : '/var/spool/postfix/private/mailbridge-lmtp'
+    ? join(facts.queueDirectory, 'private/mailbridge-lmtp')
+    : DEFAULT_SOCKET
   if (!facts.dirExists) {
     return fail(
       name,
@@ -223,12 +224,6 @@ export function socketLocationCheck(facts: {
     `${facts.path} is outside ${facts.queueDirectory}, the chroot of Postfix's LMTP client, which cannot see it`,
     `MAILBRIDGE_LMTP_SOCKET=${suggested} in ${envFile}, and in main.cf lmtp:unix:private/mailbridge-lmtp`,
   )
-}
-
-/** True when `path` is `dir` or below it. */
-export function isInside(path: string, dir: string): boolean {
-  const base = dir.replace(/\/+$/, '')
-  return path === base || path.startsWith(`${base}/`)
 }
 
 /** Verdict on the first line a listener sent: an LMTP server greets with 220. */

@@ -6,7 +6,14 @@
 import { dirname } from 'node:path'
 import type { SocketListenerConfig } from '../shared/config.ts'
 import { lookupGroup, lookupUser } from './accounts.ts'
-import { directoryChain, fileFacts, readGreeting, readGreetingAs } from './doctor-probes.ts'
+import {
+  directoryChain,
+  errorCode,
+  fileFacts,
+  type PathFacts,
+  readGreeting,
+  readGreetingAs,
+} from './doctor-probes.ts'
 import { type CheckResult, fail, ok, START_EDGE, skip } from './doctor-report.ts'
 import {
   accessFix,
@@ -31,26 +38,22 @@ export interface SocketCheckOptions {
   timeoutMs: number
 }
 
-type Facts = Awaited<ReturnType<typeof fileFacts>>
-
-function errorCode(error: unknown): string {
-  const err = error as { code?: unknown; message?: string }
-  return typeof err.code === 'string' ? err.code : (err.message ?? String(error))
-}
+const RUN_AS_ROOT = 'run doctor as root'
 
 /** Every socket check, in report order; stops at the first one the others depend on. */
 export async function socketChecks(options: SocketCheckOptions): Promise<CheckResult[]> {
   const { socket, envFile, timeoutMs } = options
   const dir = dirname(socket.path)
-  let dirExists: boolean
+  // Every directory down to the socket's: whether it exists, and later who may enter them.
+  let dirs: PathFacts[] = []
   try {
-    dirExists = (await fileFacts(dir)).isDirectory
+    dirs = await directoryChain(socket.path)
   } catch (error) {
     if (errorCode(error) === 'EACCES') {
-      return [skip('socket', `cannot look into ${dir} as this user: run doctor as root`)]
+      return [skip('socket', `cannot look into ${dir} as this user: ${RUN_AS_ROOT}`)]
     }
-    dirExists = false
   }
+  const dirExists = dirs.at(-1)?.isDirectory === true
   const results = [
     socketLocationCheck({
       path: socket.path,
@@ -62,7 +65,7 @@ export async function socketChecks(options: SocketCheckOptions): Promise<CheckRe
   ]
   if (!dirExists) return results
 
-  let file: Facts
+  let file: PathFacts
   try {
     file = await fileFacts(socket.path)
   } catch (error) {
@@ -75,8 +78,8 @@ export async function socketChecks(options: SocketCheckOptions): Promise<CheckRe
             `start it: ${START_EDGE}`,
           )
         : code === 'EACCES'
-          ? skip('socket file', `cannot look into ${dir} as this user: run doctor as root`)
-          : fail('socket file', `cannot stat ${socket.path}: ${code}`, 'run doctor as root'),
+          ? skip('socket file', `cannot look into ${dir} as this user: ${RUN_AS_ROOT}`)
+          : fail('socket file', `cannot stat ${socket.path}: ${code}`, RUN_AS_ROOT),
     )
     return results
   }
@@ -93,13 +96,11 @@ export async function socketChecks(options: SocketCheckOptions): Promise<CheckRe
   results.push(ok('socket file', `${socket.path} is a socket`))
   results.push(socketModeCheck(file.mode, socket.mode, envFile))
 
-  const [owner, group, wantOwner, wantGroup] = await Promise.all([
-    lookupUser(String(file.uid), timeoutMs),
-    lookupGroup(String(file.gid), timeoutMs),
+  const [names, wantOwner, wantGroup] = await Promise.all([
+    namesOf(file, timeoutMs),
     socket.owner === undefined ? undefined : lookupUser(socket.owner, timeoutMs),
     socket.group === undefined ? undefined : lookupGroup(socket.group, timeoutMs),
   ])
-  const names = { owner: owner?.name ?? String(file.uid), group: group?.name ?? String(file.gid) }
   results.push(
     socketOwnerCheck(
       { uid: file.uid, gid: file.gid, ownerName: names.owner, groupName: names.group },
@@ -112,14 +113,27 @@ export async function socketChecks(options: SocketCheckOptions): Promise<CheckRe
       envFile,
     ),
   )
-  results.push(await postfixAccessCheck(options, file, names))
+  results.push(await postfixAccessCheck(options, dirs, file, names))
   return results
+}
+
+/** The owner and group names of a file, as `ls -l` shows them: the ids when they have none. */
+async function namesOf(
+  file: { uid: number; gid: number },
+  timeoutMs: number,
+): Promise<{ owner: string; group: string }> {
+  const [owner, group] = await Promise.all([
+    lookupUser(String(file.uid), timeoutMs),
+    lookupGroup(String(file.gid), timeoutMs),
+  ])
+  return { owner: owner?.name ?? String(file.uid), group: group?.name ?? String(file.gid) }
 }
 
 /** Whether the user Postfix's LMTP client runs as can connect and gets the 220 greeting. */
 async function postfixAccessCheck(
   options: SocketCheckOptions,
-  file: Facts,
+  dirs: PathFacts[],
+  file: PathFacts,
   names: { owner: string; group: string },
 ): Promise<CheckResult> {
   const name = 'postfix access'
@@ -127,27 +141,12 @@ async function postfixAccessCheck(
   const account = await lookupUser(mailOwner, timeoutMs)
   if (!account)
     return skip(name, `no user ${mailOwner} (Postfix's mail_owner) here: is Postfix installed?`)
-  let dirs: Awaited<ReturnType<typeof directoryChain>>
-  try {
-    dirs = await directoryChain(file.path)
-  } catch (error) {
-    return skip(
-      name,
-      `cannot stat the socket's directories (${errorCode(error)}): run doctor as root`,
-    )
-  }
   const verdict = unixSocketAccess(account, dirs, file)
   let denied: CheckResult | undefined
   if (!verdict.allowed) {
     // The names of what blocks: the socket's are known, a directory's are looked up.
     const { blocked } = verdict
-    const blockedNames =
-      blocked.path === file.path
-        ? names
-        : {
-            owner: (await lookupUser(String(blocked.uid), timeoutMs))?.name ?? String(blocked.uid),
-            group: (await lookupGroup(String(blocked.gid), timeoutMs))?.name ?? String(blocked.gid),
-          }
+    const blockedNames = blocked.path === file.path ? names : await namesOf(blocked, timeoutMs)
     denied = fail(
       name,
       accessReason(account, verdict, blockedNames),
@@ -168,10 +167,7 @@ async function postfixAccessCheck(
   }
   const probe =
     uid === account.uid
-      ? await readGreeting({ path: file.path }, timeoutMs).then(
-          (line) => ({ line }),
-          (error: unknown) => ({ code: errorCode(error) }),
-        )
+      ? await readGreeting({ path: file.path }, timeoutMs)
       : await readGreetingAs(account, file.path, timeoutMs)
   if ('line' in probe) return greetingCheck(name, where, probe.line)
   if (probe.code === 'EACCES') {

@@ -24,6 +24,7 @@ import { healthCheck } from './doctor-service-checks.ts'
 import { socketChecks } from './doctor-socket.ts'
 import { greetingCheck, unreachableCheck } from './doctor-socket-checks.ts'
 import {
+  connectHost,
   type EdgeListeners,
   isChrooted,
   type LmtpRoute,
@@ -34,6 +35,7 @@ import {
   parsePostconf,
   parseTableDump,
   splitTableList,
+  transportService,
 } from './postfix-settings.ts'
 
 // Time one check may take (ms); the AWS SDK retries within it.
@@ -121,6 +123,13 @@ function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? ''
 }
 
+/** postconf's output; rejects with what it complained of (or `failure`): Postfix is broken. */
+async function postconfText(postconf: string, args: string[], timeoutMs: number, failure: string) {
+  const result = await run(postconf, args, { timeoutMs })
+  if (result.exitCode === 0) return result.stdout
+  throw new Error(firstLine(result.stderr) || failure)
+}
+
 /** main.cf parameters, master.cf services and transport_maps entries, through Postfix's tools. */
 async function readPostfix(options: DoctorOptions, timeoutMs: number): Promise<PostfixState> {
   if (options.postfix === false) return { kind: 'absent', why: 'not asked to look at Postfix' }
@@ -130,15 +139,10 @@ async function readPostfix(options: DoctorOptions, timeoutMs: number): Promise<P
   }
   const configDir = options.postfix?.configDir
   const dirArgs = configDir ? ['-c', configDir] : []
-  const main = await run(postconf, [...dirArgs, '-x', ...POSTCONF_PARAMETERS], { timeoutMs })
-  if (main.exitCode !== 0) {
-    return { kind: 'broken', message: firstLine(main.stderr) || 'postconf failed' }
-  }
-  const master = await run(postconf, [...dirArgs, '-M'], { timeoutMs })
-  if (master.exitCode !== 0) {
-    return { kind: 'broken', message: firstLine(master.stderr) || 'postconf -M failed' }
-  }
-  const params = parsePostconf(main.stdout)
+  const asked = [...dirArgs, '-x', ...POSTCONF_PARAMETERS]
+  const main = await postconfText(postconf, asked, timeoutMs, 'postconf failed')
+  const master = await postconfText(postconf, [...dirArgs, '-M'], timeoutMs, 'postconf -M failed')
+  const params = parsePostconf(main)
   const postmap = options.postfix?.postmap ?? findCommand('postmap')
   const tables: PostfixFacts['tables'] = []
   for (const table of splitTableList(params.transport_maps ?? '')) {
@@ -155,7 +159,7 @@ async function readPostfix(options: DoctorOptions, timeoutMs: number): Promise<P
         : { table, error: firstLine(dumped.stderr) || `postmap -s exited ${dumped.exitCode}` },
     )
   }
-  return { kind: 'present', facts: { params, services: parseMasterCf(master.stdout), tables } }
+  return { kind: 'present', facts: { params, services: parseMasterCf(master), tables } }
 }
 
 function postfixChecks(
@@ -197,7 +201,7 @@ async function socketGroup(
   // The LMTP client that delivers to the edge decides the chroot; else the stock lmtp.
   const service =
     routes.find((route) => route.toEdge && route.service)?.service ??
-    facts?.services.find((s) => s.name === 'lmtp' && s.type === 'unix')
+    (facts && transportService(facts, 'lmtp'))
   return socketChecks({
     socket,
     queueDirectory: facts?.params.queue_directory,
@@ -208,35 +212,24 @@ async function socketGroup(
   })
 }
 
-/** Loopback for an edge that listens on every address. */
-function reachable(host: string): string {
-  return host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
-}
-
 async function tcpCheck(config: Config, timeoutMs: number): Promise<CheckResult> {
   const name = 'tcp listener'
   const tcp = config.edge.tcp
   if (!tcp) return skip(name, 'MAILBRIDGE_LMTP_PORT is off')
   if (tcp.port === 0) return skip(name, 'port 0 is picked at start: nothing to check')
-  const host = reachable(tcp.host)
+  const host = connectHost(tcp.host)
   const where = `${host}:${tcp.port}`
-  try {
-    return greetingCheck(name, where, await readGreeting({ host, port: tcp.port }, timeoutMs))
-  } catch (error) {
-    const err = error as { code?: unknown; message?: string }
-    return unreachableCheck(
-      name,
-      where,
-      typeof err.code === 'string' ? err.code : String(err.message),
-    )
-  }
+  const greeting = await readGreeting({ host, port: tcp.port }, timeoutMs)
+  return 'line' in greeting
+    ? greetingCheck(name, where, greeting.line)
+    : unreachableCheck(name, where, greeting.code)
 }
 
 async function httpCheck(config: Config, timeoutMs: number): Promise<CheckResult> {
   const http = config.edge.http
   if (!http) return skip('health endpoint', 'MAILBRIDGE_EDGE_HTTP_PORT is off')
   if (http.port === 0) return skip('health endpoint', 'port 0 is picked at start: nothing to check')
-  const host = reachable(http.host)
+  const host = connectHost(http.host)
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}/healthz`
   return healthCheck(url, await httpGet(url, timeoutMs))
 }

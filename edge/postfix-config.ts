@@ -12,10 +12,10 @@
  * - `virtual_mailbox_domains` without `virtual_mailbox_maps` accepts every address of those
  *   domains (smtpd_reject_unlisted_recipient skips a null map), as the edge does.
  */
-import { edgeNexthop } from './postfix-settings.ts'
+import { DEFAULT_QUEUE_DIRECTORY, edgeNexthop, isAnyAddress, isInside } from './postfix-settings.ts'
 
-/** The master.cf service name of the transport. */
-export const TRANSPORT = 'mailbridge'
+// The master.cf service name of the transport.
+const TRANSPORT = 'mailbridge'
 // Postfix's own default_destination_recipient_limit: recipients per LMTP transaction.
 const POSTFIX_RECIPIENT_LIMIT = 50
 // At most this many lmtp processes deliver to the edge at once (master.cf maxproc); the
@@ -35,10 +35,6 @@ export interface PostfixConfigOptions {
   postfixUser?: string
   /** The edge's MAILBRIDGE_MAX_RECIPIENTS; the recipient limit never goes above it. */
   maxRecipients?: number
-}
-
-function inside(path: string, dir: string): boolean {
-  return path.startsWith(`${dir.replace(/\/+$/, '')}/`)
 }
 
 function masterCfLines(chroot: 'y' | 'n'): string[] {
@@ -69,9 +65,9 @@ function domainsLine(domains: readonly string[]): string {
 }
 
 function socketSetup(path: string, options: PostfixConfigOptions, limit: number): string[] {
-  const queueDirectory = options.queueDirectory ?? '/var/spool/postfix'
+  const queueDirectory = options.queueDirectory ?? DEFAULT_QUEUE_DIRECTORY
   const user = options.postfixUser ?? 'postfix'
-  const chrooted = inside(path, queueDirectory)
+  const chrooted = isInside(path, queueDirectory)
   const nexthop = edgeNexthop({ socketPath: path }, queueDirectory)
   return [
     '# ── Postfix → mailbridge edge over a UNIX socket (recommended) ──',
@@ -106,12 +102,11 @@ function tcpSetup(
   limit: number,
 ): string[] {
   const nexthop = edgeNexthop({ tcp }, options.queueDirectory)
-  const wildcard = tcp.host === '0.0.0.0' || tcp.host === '::'
   return [
     '# ── Postfix → mailbridge edge over TCP ──',
     '',
     '# /etc/mailbridge/edge.env',
-    ...(wildcard
+    ...(isAnyAddress(tcp.host)
       ? [
           '# Listening on every address lets any host that reaches this port deliver: prefer 127.0.0.1.',
         ]

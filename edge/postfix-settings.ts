@@ -11,10 +11,13 @@
  *   (master.cf chroot column `y`) inside it: a relative `unix:` path, and for a chrooted
  *   client an absolute one too, is resolved from the queue directory.
  */
-import { isAbsolute, join, normalize } from 'node:path'
+import { isAbsolute, join, normalize, relative } from 'node:path'
 
-/** main.cf parameters whose value is a transport that can carry mail to the edge. */
-export const ROUTING_PARAMETERS = [
+/** Postfix's queue_directory when it does not say (Debian's and the source's default). */
+export const DEFAULT_QUEUE_DIRECTORY = '/var/spool/postfix'
+
+// main.cf parameters whose value is a transport that can carry mail to the edge.
+const ROUTING_PARAMETERS = [
   'virtual_transport',
   'mailbox_transport',
   'local_transport',
@@ -136,8 +139,24 @@ export function socketFileOf(path: string, queueDirectory: string, chrooted: boo
   return normalize(path)
 }
 
-const ANY_ADDRESS = new Set(['0.0.0.0', '::'])
+// A listener on every address is reached, from this host, through loopback.
+const LOOPBACK_OF_ANY: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' }
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
+
+/** True for a wildcard listener address (`0.0.0.0`, `::`). */
+export function isAnyAddress(host: string): boolean {
+  return host in LOOPBACK_OF_ANY
+}
+
+/** The address to connect to a listener on `host` by: loopback for a wildcard. */
+export function connectHost(host: string): string {
+  return LOOPBACK_OF_ANY[host] ?? host
+}
+
+/** True when `path` lies below the directory `dir` (not merely shares its prefix). */
+export function isInside(path: string, dir: string): boolean {
+  return normalize(path).startsWith(`${normalize(dir).replace(/\/+$/, '')}/`)
+}
 
 /** True when a destination reaches one of the edge's listeners. */
 export function reachesEdge(
@@ -154,7 +173,7 @@ export function reachesEdge(
   }
   const tcp = edge.tcp
   if (tcp === undefined || tcp.port !== destination.port) return false
-  if (destination.host === tcp.host || ANY_ADDRESS.has(tcp.host)) return true
+  if (destination.host === tcp.host || isAnyAddress(tcp.host)) return true
   return LOOPBACK.has(destination.host) && LOOPBACK.has(tcp.host)
 }
 
@@ -181,6 +200,11 @@ export interface PostfixFacts {
   tables: { table: string; entries?: { key: string; value: string }[]; error?: string }[]
 }
 
+/** The master.cf service a transport name runs (transports are `unix` services). */
+export function transportService(facts: PostfixFacts, name: string): MasterService | undefined {
+  return facts.services.find((s) => s.name === name && s.type === 'unix')
+}
+
 function routeOf(
   source: string,
   value: string,
@@ -189,14 +213,14 @@ function routeOf(
   key?: string,
 ): LmtpRoute | undefined {
   const { transport, nexthop } = parseTransport(value)
-  const service = facts.services.find((s) => s.name === transport && s.type === 'unix')
+  const service = transportService(facts, transport)
   const destinations = parseLmtpNexthop(nexthop)
   // A transport that is not in master.cf still counts when its nexthop looks like the
   // edge's: that is a route that fails, and the doctor should say so.
   if (service ? service.command !== 'lmtp' : transport === '' || destinations.length === 0) {
     return undefined
   }
-  const queueDirectory = facts.params.queue_directory ?? '/var/spool/postfix'
+  const queueDirectory = facts.params.queue_directory ?? DEFAULT_QUEUE_DIRECTORY
   const toEdge = destinations.some((d) => reachesEdge(d, edge, queueDirectory, isChrooted(service)))
   if (!service && !toEdge) return undefined
   return { source, key, value, transport, service, toEdge }
@@ -228,15 +252,13 @@ export function lmtpRoutes(facts: PostfixFacts, edge: EdgeListeners): LmtpRoute[
  */
 export function edgeNexthop(
   edge: { socketPath: string } | { tcp: { host: string; port: number } },
-  queueDirectory = '/var/spool/postfix',
+  queueDirectory = DEFAULT_QUEUE_DIRECTORY,
 ): string {
   if ('socketPath' in edge) {
-    const base = normalize(queueDirectory).replace(/\/+$/, '')
     const path = normalize(edge.socketPath)
-    return path.startsWith(`${base}/`) ? `unix:${path.slice(base.length + 1)}` : `unix:${path}`
+    return `unix:${isInside(path, queueDirectory) ? relative(queueDirectory, path) : path}`
   }
-  const host =
-    edge.tcp.host === '0.0.0.0' ? '127.0.0.1' : edge.tcp.host === '::' ? '::1' : edge.tcp.host
+  const host = connectHost(edge.tcp.host)
   // Postfix takes [::1] as well as the [ipv6:::1] of lmtp(8); both were tried with 3.7.
   return `inet:${host.includes(':') ? `[${host}]` : host}:${edge.tcp.port}`
 }

@@ -42,6 +42,9 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv
   /** Working directory; this process's by default. */
   cwd?: string
+  /** Run as this user and group (needs root); this process's by default. */
+  uid?: number
+  gid?: number
   /** Called with the child once spawned, e.g. to kill it on Ctrl-C. */
   onSpawn?: (child: ChildProcess) => void
 }
@@ -54,6 +57,8 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
+      uid: options.uid,
+      gid: options.gid,
       env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     })

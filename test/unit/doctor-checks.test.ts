@@ -1,6 +1,7 @@
 /** The doctor's verdicts and report, from facts given directly: no sockets, no root. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import type { Account } from '../../edge/accounts.ts'
 import {
   type CheckResult,
   configFailure,
@@ -9,7 +10,6 @@ import {
 } from '../../edge/doctor-report.ts'
 import { awsFix, describeAwsError, healthCheck } from '../../edge/doctor-service-checks.ts'
 import {
-  type Account,
   accessFix,
   accessReason,
   type FileFacts,
