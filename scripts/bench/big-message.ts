@@ -3,14 +3,12 @@
  * fresh edge, warmed up first with a 10 KB and a 1 MB message so that the S3 staging code
  * is loaded: how far above its resting RSS does the message drive the process?
  */
-
-import { startEdgeProcess } from './edge-process.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { BenchEmulator } from './emulator.ts'
-import { LmtpClient } from './lmtp-client.ts'
-import { buildMessage, sendTimed } from './probe.ts'
+import { buildMessage, openSession, sendTimed } from './probe.ts'
 import { type Memory, readMemory } from './proc.ts'
-import { sleep } from './processes.ts'
 import { PROBE_ENVELOPE } from './row.ts'
+import { startEdgeServer } from './servers.ts'
 
 export const BIG_MESSAGE_BYTES = 50_000_000
 const WARMUP_SIZES = [10_000, 1_000_000]
@@ -39,40 +37,36 @@ function memoryOf(pid: number): Memory {
 }
 
 export async function measureBigMessage(emulator: BenchEmulator): Promise<BigMessageResult> {
-  const left = await emulator.queued()
-  if (left !== 0) throw new Error(`the ingest queue holds ${left} messages before the run`)
-  const edge = await startEdgeProcess(emulator.endpoint)
+  const edge = await startEdgeServer(emulator)
   try {
     const message = buildMessage(BIG_MESSAGE_BYTES, PROBE_ENVELOPE)
-    const client = await LmtpClient.open(edge.host, edge.port, REPLY_TIMEOUT_MS)
+    const client = await openSession(edge.target, REPLY_TIMEOUT_MS)
     let result: BigMessageResult
     try {
-      await client.command('LHLO probe.bench', 250)
       for (const size of WARMUP_SIZES) {
         await sendTimed(client, buildMessage(size, PROBE_ENVELOPE), PROBE_ENVELOPE)
       }
       await sleep(SETTLE_MS)
-      const before = memoryOf(edge.pid)
+      const before = memoryOf(edge.rootPid)
       const started = performance.now()
       const handoffMs = await sendTimed(client, message, PROBE_ENVELOPE)
       const seconds = (performance.now() - started) / 1000
-      const peakKiB = memoryOf(edge.pid).hwmKiB
+      const peakKiB = memoryOf(edge.rootPid).hwmKiB
       result = { before, peakKiB, increaseKiB: peakKiB - before.rssKiB, handoffMs, seconds }
     } finally {
       await client.close()
     }
-    const queued = await emulator.queued()
-    const staged = await emulator.staged()
     const expected = WARMUP_SIZES.length + 1
-    if (queued !== expected) {
-      throw new Error(`the edge acknowledged ${expected} messages but the queue holds ${queued}`)
+    const held = await edge.holds()
+    if (held !== expected) {
+      throw new Error(`the edge acknowledged ${expected} messages but the queue holds ${held}`)
     }
-    if (staged.largestBytes < BIG_MESSAGE_BYTES) {
-      throw new Error(`no staged object holds the 50 MB message (largest ${staged.largestBytes})`)
+    const largest = await emulator.largestStagedBytes()
+    if (largest < BIG_MESSAGE_BYTES) {
+      throw new Error(`no staged object holds the 50 MB message (largest ${largest} bytes)`)
     }
     return result
   } finally {
     await edge.stop()
-    await emulator.clear()
   }
 }

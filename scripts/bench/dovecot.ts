@@ -7,9 +7,9 @@
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { greets } from './lmtp-client.ts'
-import { privileged, VMAIL_USER, vmailIds } from './peers.ts'
-import { processTree } from './proc.ts'
+import { greets, type Target } from './lmtp-client.ts'
+import { privileged, VMAIL_USER, vmailUid } from './peers.ts'
+import { isAlive, processTree } from './proc.ts'
 import { findCommand, freePort, onCleanup, runDaemonizing, runOk, waitFor } from './processes.ts'
 
 const START_TIMEOUT_MS = 30_000
@@ -21,11 +21,10 @@ const GREETING_TIMEOUT_MS = 5_000
 const TREE_REFRESH_MS = 1_000
 
 export interface DovecotInstance {
-  host: string
-  port: number
+  target: Target
   masterPid: number
   /** The master and every process under it (log, config, auth, anvil, lmtp workers…). */
-  pids(): Promise<number[]>
+  pids(): number[]
   /** Messages stored so far: files in every maildir's new/ directory. */
   stored(): Promise<number>
   /** Kills the master (SIGTERM), waits for it to exit, removes the temp dir. */
@@ -63,16 +62,6 @@ service lmtp {
 `
 }
 
-async function isAlive(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-    // A zombie (state Z) has exited; it only waits to be reaped.
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch {
-    return false
-  }
-}
-
 /**
  * Files in <mail>/<domain>/<user>/Maildir/new for every domain and user. With `find` run
  * as root: the maildirs belong to vmail, mode 0700.
@@ -87,23 +76,18 @@ async function countNew(mailDir: string): Promise<number> {
 export async function startDovecot(): Promise<DovecotInstance> {
   const dovecot = findCommand('dovecot')
   if (!dovecot) throw new Error('dovecot is not installed')
-  const host = '127.0.0.1'
-  const port = await freePort()
-  const { uid } = await vmailIds()
+  const target = { host: '127.0.0.1', port: await freePort() }
+  const uid = await vmailUid()
   const dir = await mkdtemp(join(tmpdir(), 'mailbridge-bench-dovecot-'))
   const mailDir = join(dir, 'mail')
   const configFile = join(dir, 'dovecot.conf')
   let masterPid: number | undefined
 
   const stop = async () => {
-    if (masterPid !== undefined && (await isAlive(masterPid))) {
+    if (masterPid !== undefined && isAlive(masterPid)) {
       await runOk(...privileged('kill', ['-TERM', String(masterPid)]))
       const pid = masterPid
-      await waitFor(
-        'Dovecot to stop',
-        async () => !(await isAlive(pid)) || undefined,
-        STOP_TIMEOUT_MS,
-      )
+      await waitFor('Dovecot to stop', async () => !isAlive(pid) || undefined, STOP_TIMEOUT_MS)
     }
     await runOk(...privileged('rm', ['-rf', dir]))
   }
@@ -113,7 +97,7 @@ export async function startDovecot(): Promise<DovecotInstance> {
     // mkdtemp makes a 0700 dir: vmail must traverse it to reach its mail (else 451 4.2.0).
     await chmod(dir, 0o755)
     await runOk(...privileged('install', ['-d', '-o', VMAIL_USER, '-g', VMAIL_USER, mailDir]))
-    await writeFile(configFile, configText(dir, port, uid))
+    await writeFile(configFile, configText(dir, target.port, uid))
     await runDaemonizing(...privileged(dovecot, ['-c', configFile]), join(dir, 'start.log'))
     masterPid = await waitFor(
       'Dovecot master.pid',
@@ -124,8 +108,8 @@ export async function startDovecot(): Promise<DovecotInstance> {
       START_TIMEOUT_MS,
     )
     await waitFor(
-      `Dovecot to greet on ${host}:${port}`,
-      async () => (await greets(host, port, GREETING_TIMEOUT_MS)) || undefined,
+      `Dovecot to greet on ${target.host}:${target.port}`,
+      () => greets(target, GREETING_TIMEOUT_MS),
       START_TIMEOUT_MS,
     )
   } catch (error) {
@@ -137,10 +121,9 @@ export async function startDovecot(): Promise<DovecotInstance> {
   const pid = masterPid
   let tree = { at: performance.now(), pids: processTree(pid) }
   return {
-    host,
-    port,
+    target,
     masterPid: pid,
-    async pids() {
+    pids() {
       if (performance.now() - tree.at >= TREE_REFRESH_MS) {
         tree = { at: performance.now(), pids: processTree(pid) }
       }

@@ -1,15 +1,14 @@
 /**
  * The edge under test, as its own process and as production runs it: `bin/mailbridge edge`,
  * which runs the bundle of `npm run build` with the edge's heap flags. So its memory and
- * CPU are measured alone. Each row starts a fresh one: VmHWM cannot be reset, so a fresh
- * process makes the peak RSS that row's own.
+ * CPU (its SQS worker thread included) are measured alone. Each row starts a fresh one:
+ * VmHWM cannot be reset, so a fresh process makes the peak RSS that row's own.
  */
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { EMULATOR_CREDENTIALS } from './emulator.ts'
-import { greets } from './lmtp-client.ts'
-import { type Daemon, freePort, onCleanup, startDaemon, waitFor } from './processes.ts'
+import { greets, type Target } from './lmtp-client.ts'
+import { freePort, onCleanup, startDaemon, waitFor } from './processes.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 // Built by main.ts (`npm run build`) before the first row.
@@ -24,79 +23,76 @@ const GREETING_TIMEOUT_MS = 5_000
 
 export interface EdgeProcess {
   pid: number
-  host: string
-  port: number
+  target: Target
   /** Stops it with SIGTERM (SIGKILL after the grace period); throws if it had crashed. */
   stop(): Promise<void>
 }
 
-/** The environment of the edge: ours only, nothing MAILBRIDGE_ or AWS_ from the caller's. */
-function edgeEnv(endpoint: string, port: number): NodeJS.ProcessEnv {
+/**
+ * The environment of the edge: the caller's without anything MAILBRIDGE_ or AWS_, then
+ * `aws` (where the emulator is) and our listener, with no HTTP port to collide on.
+ */
+function edgeEnv(aws: NodeJS.ProcessEnv, target: Target): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('MAILBRIDGE_') && !name.startsWith('AWS_')) env[name] = value
   }
   return {
     ...env,
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-    MAILBRIDGE_LMTP_HOST: '127.0.0.1',
-    MAILBRIDGE_LMTP_PORT: String(port),
+    ...aws,
+    MAILBRIDGE_LMTP_HOST: target.host,
+    MAILBRIDGE_LMTP_PORT: String(target.port),
     MAILBRIDGE_EDGE_HTTP_PORT: 'off',
     LOG_LEVEL: 'warn',
   }
 }
 
-function describeExit(daemon: Daemon): string {
-  return `edge exited (${daemon.child.exitCode ?? daemon.child.signalCode}):\n${daemon.output()}`
-}
-
-export async function startEdgeProcess(endpoint: string): Promise<EdgeProcess> {
-  const host = '127.0.0.1'
-  const port = await freePort()
+/** Starts `bin/mailbridge edge` with `aws` in its environment; resolves once it greets. */
+export async function startEdgeProcess(aws: NodeJS.ProcessEnv): Promise<EdgeProcess> {
+  const target = { host: '127.0.0.1', port: await freePort() }
   // bin/mailbridge execs node on the bundle with the edge's heap flags, so the pid is node's.
   const daemon = startDaemon(join(REPO_ROOT, 'bin/mailbridge'), ['edge'], {
-    env: edgeEnv(endpoint, port),
+    env: edgeEnv(aws, target),
     cwd: REPO_ROOT,
   })
-  let crashed: string | undefined
-  void daemon.exited.then(() => {
-    crashed ??= describeExit(daemon)
-  })
+  /** Why it exited by itself, or undefined while it runs. */
+  const crash = () => {
+    const status = daemon.status()
+    return status === undefined ? undefined : `edge exited (${status}):\n${daemon.output()}`
+  }
   let stopping = false
   const stop = async () => {
     if (stopping) return
     stopping = true
     // Read before stopping: a process that exited on its own is a failure, not a stop.
-    const exited = daemon.child.exitCode !== null || daemon.child.signalCode !== null
-    const failure = exited ? crashed : undefined
-    await daemon.stop('SIGTERM', STOP_GRACE_MS)
+    const failure = crash()
+    await daemon.stop(STOP_GRACE_MS)
     forget()
     if (failure) throw new Error(failure)
   }
   const forget = onCleanup('edge', stop)
   try {
     await waitFor(
-      `the edge to greet on ${host}:${port}`,
+      `the edge to greet on ${target.host}:${target.port}`,
       async () => {
-        if (crashed) throw new Error(crashed)
-        return (await greets(host, port, GREETING_TIMEOUT_MS)) || undefined
+        const failure = crash()
+        if (failure) throw new Error(failure)
+        return greets(target, GREETING_TIMEOUT_MS)
       },
       START_TIMEOUT_MS,
       200,
     )
   } catch (error) {
-    await stop().catch(() => {})
     // waitFor wraps the last error; a crash says it better.
-    throw crashed ? new Error(crashed) : error
+    const failure = crash()
+    await stop().catch(() => {})
+    throw failure ? new Error(failure) : error
   }
   // A source file newer than the bundle would make bin/mailbridge run the TypeScript.
-  const command = (await readFile(`/proc/${daemon.pid}/cmdline`, 'utf8')).split('\0')
+  const command = readFileSync(`/proc/${daemon.pid}/cmdline`, 'utf8').split('\0')
   if (!command.some((arg) => arg.endsWith(EDGE_BUNDLE))) {
     await stop()
     throw new Error(`bin/mailbridge did not run ${EDGE_BUNDLE}: ${command.join(' ')}`)
   }
-  return { pid: daemon.pid, host, port, stop }
+  return { pid: daemon.pid, target, stop }
 }

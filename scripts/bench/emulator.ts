@@ -3,43 +3,30 @@
  * local mode does (`ensureResources`), and counts and clears what the edge put there.
  */
 import { fileURLToPath } from 'node:url'
-import {
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  type S3Client,
-} from '@aws-sdk/client-s3'
+import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { GetQueueAttributesCommand, PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import { ensureResources } from '../../local/resources.ts'
 import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
-import { type Config, loadConfig } from '../../shared/config.ts'
+import { loadConfig } from '../../shared/config.ts'
+import { INCOMING_PREFIX } from '../../shared/mailbox-layout.ts'
 import { type Daemon, startDaemon, waitFor } from './processes.ts'
 
 // Starting node with tsx and fauxqs takes a second or two; this is a broken start (ms).
 const START_TIMEOUT_MS = 30_000
 const STOP_GRACE_MS = 5_000
-// Where the edge stages big messages (shared/mailbox-layout.ts incomingRawKey).
-const STAGED_PREFIX = 'incoming/'
 // Bounds the listing loops: 1000 keys a page, far more pages than any row stages.
 const MAX_PAGES = 1_000
-
-/** The variables the edge needs to find the emulator (fixed credentials it accepts). */
-export const EMULATOR_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
-
-export interface Staged {
-  objects: number
-  /** Size of the largest staged object, bytes. */
-  largestBytes: number
-}
+// The emulator checks no signature, but the SDK signs every request.
+const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
 
 export interface BenchEmulator {
-  endpoint: string
   pid: number
-  config: Config
-  queueUrl: string
+  /** The variables that point the edge at this emulator's bucket and ingest queue. */
+  edgeEnv(): NodeJS.ProcessEnv
   /** Messages now in the ingest queue (fauxqs counts exactly). */
   queued(): Promise<number>
-  staged(): Promise<Staged>
+  /** Size of the largest object the edge staged under incoming/, bytes (0 for none). */
+  largestStagedBytes(): Promise<number>
   /** Empties the ingest queue and deletes every staged object. */
   clear(): Promise<void>
   stop(): Promise<void>
@@ -49,28 +36,13 @@ async function readAddress(daemon: Daemon): Promise<string> {
   return waitFor(
     'the emulator to print its address',
     async () => {
-      if (daemon.child.exitCode !== null) {
-        throw new Error(`emulator exited: ${daemon.output()}`)
-      }
-      const line = daemon.output().split('\n')[0]
-      if (!line || !daemon.output().includes('\n')) return undefined
-      return (JSON.parse(line) as { address: string }).address
+      if (daemon.status() !== undefined) throw new Error(`emulator exited: ${daemon.output()}`)
+      const output = daemon.output()
+      if (!output.includes('\n')) return undefined
+      return (JSON.parse(output.slice(0, output.indexOf('\n'))) as { address: string }).address
     },
     START_TIMEOUT_MS,
   )
-}
-
-async function* listStaged(s3: S3Client, bucket: string) {
-  let token: string | undefined
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const listed: ListObjectsV2CommandOutput = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: STAGED_PREFIX, ContinuationToken: token }),
-    )
-    yield listed.Contents ?? []
-    token = listed.NextContinuationToken
-    if (!listed.IsTruncated || !token) return
-  }
-  throw new Error(`more than ${MAX_PAGES} pages of staged objects`)
 }
 
 export async function startEmulator(): Promise<BenchEmulator> {
@@ -78,29 +50,41 @@ export async function startEmulator(): Promise<BenchEmulator> {
   const daemon = startDaemon(process.execPath, ['--import', 'tsx', script], {
     env: process.env,
   })
-  let s3: S3Client | undefined
-  let sqs: SQSClient | undefined
+  let clients: { s3: S3Client; sqs: SQSClient } | undefined
   const stop = async () => {
-    s3?.destroy()
-    sqs?.destroy()
-    await daemon.stop('SIGTERM', STOP_GRACE_MS)
+    clients?.s3.destroy()
+    clients?.sqs.destroy()
+    await daemon.stop(STOP_GRACE_MS)
   }
   try {
     const endpoint = await readAddress(daemon)
     const config = loadConfig({ AWS_ENDPOINT_URL: endpoint })
-    config.aws.credentials = EMULATOR_CREDENTIALS
-    const clients = { s3: createS3Client(config.aws), sqs: createSqsClient(config.aws) }
-    s3 = clients.s3
-    sqs = clients.sqs
+    config.aws.credentials = CREDENTIALS
+    const s3 = createS3Client(config.aws)
+    const sqs = createSqsClient(config.aws)
+    clients = { s3, sqs }
     const { ingestQueueUrl } = await ensureResources(clients, config)
-    const bucket = config.bucket
+    const { bucket } = config
+    const list = (token?: string) =>
+      s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: INCOMING_PREFIX,
+          ContinuationToken: token,
+        }),
+      )
     return {
-      endpoint,
       pid: daemon.pid,
-      config,
-      queueUrl: ingestQueueUrl,
+      edgeEnv: () => ({
+        AWS_ENDPOINT_URL: endpoint,
+        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+        AWS_REGION: config.aws.region,
+        MAILBRIDGE_BUCKET: bucket,
+        MAILBRIDGE_INGEST_QUEUE: ingestQueueUrl,
+      }),
       async queued() {
-        const { Attributes } = await clients.sqs.send(
+        const { Attributes } = await sqs.send(
           new GetQueueAttributesCommand({
             QueueUrl: ingestQueueUrl,
             AttributeNames: [
@@ -116,25 +100,24 @@ export async function startEmulator(): Promise<BenchEmulator> {
           Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
         )
       },
-      async staged() {
-        const result: Staged = { objects: 0, largestBytes: 0 }
-        for await (const objects of listStaged(clients.s3, bucket)) {
-          result.objects += objects.length
-          for (const object of objects) {
-            result.largestBytes = Math.max(result.largestBytes, object.Size ?? 0)
-          }
+      async largestStagedBytes() {
+        let largest = 0
+        let token: string | undefined
+        for (let page = 0; page < MAX_PAGES; page++) {
+          const listed = await list(token)
+          for (const object of listed.Contents ?? []) largest = Math.max(largest, object.Size ?? 0)
+          token = listed.NextContinuationToken
+          if (!listed.IsTruncated || !token) return largest
         }
-        return result
+        throw new Error(`more than ${MAX_PAGES} pages of staged objects`)
       },
       async clear() {
-        await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: ingestQueueUrl }))
+        await sqs.send(new PurgeQueueCommand({ QueueUrl: ingestQueueUrl }))
         // Delete the first page until none is left: paging on while deleting could skip keys.
         for (let page = 0; page < MAX_PAGES; page++) {
-          const { Contents = [] } = await clients.s3.send(
-            new ListObjectsV2Command({ Bucket: bucket, Prefix: STAGED_PREFIX }),
-          )
+          const { Contents = [] } = await list()
           if (Contents.length === 0) return
-          await clients.s3.send(
+          await s3.send(
             new DeleteObjectsCommand({
               Bucket: bucket,
               Delete: { Objects: Contents.map((object) => ({ Key: object.Key })), Quiet: true },

@@ -4,6 +4,16 @@
  */
 import { connect, type Socket } from 'node:net'
 
+export interface Target {
+  host: string
+  port: number
+}
+
+export interface Envelope {
+  from: string
+  to: string
+}
+
 export interface Reply {
   code: number
   /** Every line of the reply, without the code and separator. */
@@ -28,8 +38,8 @@ export class LmtpClient {
   }
 
   /** Connects and reads the greeting (220). */
-  static async open(host: string, port: number, timeoutMs: number): Promise<LmtpClient> {
-    const socket = connect({ host, port, noDelay: true })
+  static async open(target: Target, timeoutMs: number): Promise<LmtpClient> {
+    const socket = connect({ ...target, noDelay: true })
     const client = new LmtpClient(socket, timeoutMs)
     try {
       await client.expect(220, 'greeting')
@@ -124,9 +134,9 @@ export class LmtpClient {
   }
 }
 
-/** Connects, reads the greeting and quits: true once a server answers on the port. */
-export async function greets(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  const client = await LmtpClient.open(host, port, timeoutMs)
+/** Connects, reads the greeting and quits: resolves once a server answers on the port. */
+export async function greets(target: Target, timeoutMs: number): Promise<true> {
+  const client = await LmtpClient.open(target, timeoutMs)
   await client.close()
   return true
 }

@@ -3,8 +3,7 @@
  * a non-zero exit at the first reply that is not the expected success, so exit 0 means
  * every message got its 250.
  */
-
-import type { Envelope, Target } from './probe.ts'
+import type { Envelope, Target } from './lmtp-client.ts'
 import { findCommand, run } from './processes.ts'
 
 // A row that takes this long is stuck (ms).

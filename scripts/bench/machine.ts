@@ -1,7 +1,5 @@
 /** What the numbers were measured on: CPUs, memory, and the versions of every peer. */
-
-import { readFile } from 'node:fs/promises'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, cpus, release, totalmem } from 'node:os'
 import { findCommand, run } from './processes.ts'
 
 export interface Machine {
@@ -22,14 +20,11 @@ async function output(command: string, args: string[]): Promise<string | undefin
 }
 
 export async function describeMachine(): Promise<Machine> {
-  const cpuinfo = await readFile('/proc/cpuinfo', 'utf8')
-  const meminfo = await readFile('/proc/meminfo', 'utf8')
-  const memKiB = Number(/^MemTotal:\s+(\d+) kB/m.exec(meminfo)?.[1] ?? 0)
   return {
     cpus: availableParallelism(),
-    cpuModel: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown',
-    memoryGiB: memKiB / 1024 / 1024,
-    kernel: (await output('uname', ['-r'])) ?? 'unknown',
+    cpuModel: cpus()[0]?.model.trim() || 'unknown',
+    memoryGiB: totalmem() / 1024 ** 3,
+    kernel: release(),
     node: process.version,
     dovecot: (await output('dovecot', ['--version'])) ?? 'unknown',
     // Without /etc/postfix/main.cf (postfix installed with "No configuration") postconf

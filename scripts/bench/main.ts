@@ -16,7 +16,14 @@ import { describeMachine, formatMachine } from './machine.ts'
 import { ensurePeers } from './peers.ts'
 import { readMemory } from './proc.ts'
 import { cleanup, onCleanup, runOk } from './processes.ts'
-import { formatBigMessage, formatTable, formatTargets, rate, sizeLabel } from './report.ts'
+import {
+  formatBigMessage,
+  formatEmulatorMemory,
+  formatTable,
+  formatTargets,
+  rate,
+  sizeLabel,
+} from './report.ts'
 import { type RowResult, runRow } from './row.ts'
 import { startDovecotServer, startEdgeServer } from './servers.ts'
 
@@ -101,7 +108,7 @@ async function main(): Promise<void> {
       formatTable(rows),
       '',
       formatBigMessage(big),
-      `emulator (fauxqs, its own process, not in the edge's figures): peak RSS ${(((emulatorMemory?.hwmKiB ?? 0) * 1024) / 1e6).toFixed(0)} MB`,
+      formatEmulatorMemory(emulatorMemory),
       '',
       formatTargets(rows, big),
     ].join('\n'),

@@ -3,6 +3,7 @@
  * apt-get when missing (as root, or through sudo), and the `vmail` user Dovecot stores as.
  */
 import { existsSync } from 'node:fs'
+import { lookupUser } from '../../edge/accounts.ts'
 import { findCommand, runOk } from './processes.ts'
 
 // apt-get on a slow mirror (ms); only the first run on a machine pays it.
@@ -12,10 +13,15 @@ const POSTFIX_PRESEED = 'postfix postfix/main_mailer_type select No configuratio
 // Where Debian's dovecot-core and dovecot-lmtpd put the master and the LMTP service.
 const DOVECOT_BINARY = '/usr/sbin/dovecot'
 const DOVECOT_LMTP = '/usr/lib/dovecot/lmtp'
+// getent answers from local files at once; a slow NSS backend gets this long (ms).
+const LOOKUP_TIMEOUT_MS = 10_000
 
 export const VMAIL_USER = 'vmail'
 
-/** Root runs a system command itself; anyone else goes through sudo. */
+/**
+ * Root runs a system command itself; anyone else goes through sudo, which drops the
+ * caller's environment, so apt-get's DEBIAN_FRONTEND is passed through `env`.
+ */
 export function privileged(command: string, args: string[]): [string, string[]] {
   if (process.getuid?.() === 0) return [command, args]
   return ['sudo', ['env', 'DEBIAN_FRONTEND=noninteractive', command, ...args]]
@@ -54,12 +60,7 @@ export async function ensurePeers(log: (line: string) => void): Promise<void> {
 }
 
 async function ensureVmailUser(log: (line: string) => void): Promise<void> {
-  try {
-    await runOk('id', ['-u', VMAIL_USER])
-    return
-  } catch {
-    // no such user yet
-  }
+  if ((await lookupUser(VMAIL_USER, LOOKUP_TIMEOUT_MS)) !== undefined) return
   log(`creating system user ${VMAIL_USER}`)
   await runOk(
     ...privileged('useradd', [
@@ -75,9 +76,9 @@ async function ensureVmailUser(log: (line: string) => void): Promise<void> {
   )
 }
 
-/** The uid and gid of the vmail user. */
-export async function vmailIds(): Promise<{ uid: number; gid: number }> {
-  const uid = Number((await runOk('id', ['-u', VMAIL_USER])).stdout.trim())
-  const gid = Number((await runOk('id', ['-g', VMAIL_USER])).stdout.trim())
-  return { uid, gid }
+/** The vmail user's uid; throws when there is no such user. */
+export async function vmailUid(): Promise<number> {
+  const user = await lookupUser(VMAIL_USER, LOOKUP_TIMEOUT_MS)
+  if (!user) throw new Error(`no user ${VMAIL_USER}`)
+  return user.uid
 }

@@ -4,7 +4,7 @@
  * for each, the span from writing the final `\r\n.\r\n` (after the rest of the message was
  * handed to the kernel) to reading the recipient's reply.
  */
-import { LmtpClient } from './lmtp-client.ts'
+import { type Envelope, LmtpClient, type Target } from './lmtp-client.ts'
 
 // A reply slower than this means the server is stuck, not slow (ms).
 const REPLY_TIMEOUT_MS = 60_000
@@ -12,16 +12,6 @@ const REPLY_TIMEOUT_MS = 60_000
 const MAX_PROBE_MESSAGES = 100_000
 // Body line: 78 characters + CRLF, as mail is usually wrapped.
 const BODY_LINE = `${'0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'.repeat(2).slice(0, 78)}\r\n`
-
-export interface Target {
-  host: string
-  port: number
-}
-
-export interface Envelope {
-  from: string
-  to: string
-}
 
 /**
  * A message of a few header lines and `size` body bytes, without the CRLF that ends its
@@ -44,6 +34,18 @@ export function buildMessage(size: number, envelope: Envelope): Buffer {
     body[i] = 0x78
   }
   return Buffer.concat([header, body])
+}
+
+/** A connection greeted and past LHLO, ready for transactions. */
+export async function openSession(target: Target, timeoutMs: number): Promise<LmtpClient> {
+  const client = await LmtpClient.open(target, timeoutMs)
+  try {
+    await client.command('LHLO probe.bench', 250)
+  } catch (error) {
+    client.destroy()
+    throw error
+  }
+  return client
 }
 
 /** One transaction; returns the hand-off latency in ms. Throws on any reply but the expected. */
@@ -72,21 +74,15 @@ export interface RunningProbe {
 }
 
 /** Starts sending; every message must get a 250, or stop() rejects. */
-export function startProbe(
-  target: Target,
-  size: number,
-  envelope: Envelope,
-  lhloName = 'probe.bench',
-): RunningProbe {
+export function startProbe(target: Target, size: number, envelope: Envelope): RunningProbe {
   const latencies: number[] = []
   const message = buildMessage(size, envelope)
   let stopping = false
   let client: LmtpClient | undefined
   const loop = (async () => {
-    const connection = await LmtpClient.open(target.host, target.port, REPLY_TIMEOUT_MS)
+    const connection = await openSession(target, REPLY_TIMEOUT_MS)
     client = connection
     try {
-      await connection.command(`LHLO ${lhloName}`, 250)
       while (!stopping && latencies.length < MAX_PROBE_MESSAGES) {
         latencies.push(await sendTimed(connection, message, envelope))
       }

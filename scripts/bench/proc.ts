@@ -1,7 +1,8 @@
 /**
  * Memory and CPU of the processes under test, read from Linux's /proc: VmHWM (the peak
  * resident set, which the kernel keeps per process and never lowers), VmRSS, and the
- * user + system CPU time in /proc/PID/stat. Read synchronously: these are tiny files the
+ * user + system CPU time in /proc/PID/stat (a process's threads included, so the edge's
+ * SQS worker thread counts as the edge's). Read synchronously: these are tiny files the
  * kernel writes on the spot, and the thread-pool round trip of an async read would cost
  * the bench (whose event loop also times the probe) far more CPU than the read itself.
  */
@@ -37,6 +38,8 @@ export function readMemory(pid: number): Memory | undefined {
 }
 
 interface Stat {
+  /** One letter: R, S, D, Z (zombie)… */
+  state: string
   ppid: number
   /** utime + stime, seconds. */
   cpu: number
@@ -55,45 +58,66 @@ function readStat(pid: number): Stat | undefined {
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ')
   const at = (field: number) => Number(rest[field - 3])
   return {
+    state: rest[0] ?? '',
     ppid: at(4),
     cpu: (at(14) + at(15)) / CLOCK_TICKS_PER_SECOND,
     childrenCpu: (at(16) + at(17)) / CLOCK_TICKS_PER_SECOND,
   }
 }
 
-/** `root` and every process descending from it, from one scan of /proc. */
-export function processTree(root: number): number[] {
-  const parents = new Map<number, number>()
+/** True while the process runs; a zombie has exited and only waits to be reaped. */
+export function isAlive(pid: number): boolean {
+  const stat = readStat(pid)
+  return stat !== undefined && stat.state !== 'Z'
+}
+
+/** Every process on the machine at one moment: one scan of /proc. */
+export type ProcessTable = Map<number, Stat>
+
+export function scanProcesses(): ProcessTable {
+  const table: ProcessTable = new Map()
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     const stat = readStat(Number(entry))
-    if (stat) parents.set(Number(entry), stat.ppid)
+    if (stat) table.set(Number(entry), stat)
   }
-  const tree = new Set([root])
+  return table
+}
+
+/** The `roots` that still run, and every process descending from them. */
+function descendants(table: ProcessTable, roots: number[]): Set<number> {
+  const tree = new Set(roots.filter((pid) => table.has(pid)))
   // Each pass adds the children of what is already in; a tree is at most as deep as it is big.
   for (let grew = true; grew; ) {
     grew = false
-    for (const [pid, ppid] of parents) {
-      if (!tree.has(pid) && tree.has(ppid)) {
+    for (const [pid, stat] of table) {
+      if (!tree.has(pid) && tree.has(stat.ppid)) {
         tree.add(pid)
         grew = true
       }
     }
   }
-  return [...tree].filter((pid) => parents.has(pid))
+  return tree
+}
+
+/** `root` and every process descending from it, from a fresh scan of /proc. */
+export function processTree(root: number): number[] {
+  return [...descendants(scanProcesses(), [root])]
 }
 
 /**
- * CPU seconds used so far by `root` and its descendants: their own time, plus the time of
- * the children `root` already reaped (so a worker that exited is still counted).
+ * CPU seconds used so far by the `roots` and their descendants, each process counted once:
+ * their own time, plus the time of the children each root already reaped (so a worker that
+ * exited is still counted). A root's cutime never holds a live descendant's time, so a root
+ * under another root is not counted twice.
  */
-export function treeCpuSeconds(root: number): number {
+export function cpuSeconds(table: ProcessTable, roots: number[]): number {
   let total = 0
-  for (const pid of processTree(root)) {
-    const stat = readStat(pid)
+  for (const pid of descendants(table, roots)) {
+    const stat = table.get(pid)
     if (!stat) continue
     total += stat.cpu
-    if (pid === root) total += stat.childrenCpu
+    if (roots.includes(pid)) total += stat.childrenCpu
   }
   return total
 }
@@ -118,31 +142,22 @@ export function machineBusySeconds(): number {
 
 /**
  * Samples the sum of VmHWM over the processes `pids()` lists, every SAMPLE_EVERY_MS, until
- * stop(), which resolves with the largest sum seen (KiB), read once more at the end.
+ * stop(), which returns the largest sum seen (KiB), read once more at the end.
  */
-export function samplePeakMemory(pids: () => Promise<number[]>): {
-  stop(): Promise<number>
-} {
+export function samplePeakMemory(pids: () => number[]): { stop(): number } {
   let peak = 0
-  let busy: Promise<void> = Promise.resolve()
-  const sample = async () => {
-    try {
-      let sum = 0
-      for (const pid of await pids()) sum += readMemory(pid)?.hwmKiB ?? 0
-      peak = Math.max(peak, sum)
-    } catch {
-      // A process that vanished mid-scan: the next sample sees the others.
-    }
+  const sample = () => {
+    let sum = 0
+    // A process that vanished since pids() listed it adds nothing.
+    for (const pid of pids()) sum += readMemory(pid)?.hwmKiB ?? 0
+    peak = Math.max(peak, sum)
   }
-  const timer = setInterval(() => {
-    // One sample at a time: a slow /proc scan must not pile up.
-    busy = busy.then(sample)
-  }, SAMPLE_EVERY_MS)
+  // Unref'd: a row that failed before stop() must not keep the bench running.
+  const timer = setInterval(sample, SAMPLE_EVERY_MS).unref()
   return {
-    async stop() {
+    stop() {
       clearInterval(timer)
-      await busy
-      await sample()
+      sample()
       return peak
     },
   }

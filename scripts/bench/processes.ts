@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import {
   type RunOptions,
   type RunResult,
@@ -98,14 +99,13 @@ export function runDaemonizing(
 
 /** A long-running child (the edge, the emulator), with the tail of what it printed. */
 export interface Daemon {
-  child: ChildProcess
   pid: number
   /** The last few KB of its stdout and stderr. */
   output(): string
-  /** Resolves with the exit code (or signal name) once the process has exited. */
-  exited: Promise<number | string>
-  /** Sends `signal`, waits up to `graceMs`, then SIGKILLs; resolves once it has exited. */
-  stop(signal: NodeJS.Signals, graceMs: number): Promise<void>
+  /** Its exit code (or signal name) once it has exited; undefined while it runs. */
+  status(): number | string | undefined
+  /** Sends SIGTERM, waits up to `graceMs`, then SIGKILLs; resolves once it has exited. */
+  stop(graceMs: number): Promise<void>
 }
 
 export function startDaemon(
@@ -120,20 +120,24 @@ export function startDaemon(
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS)
   }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
-  child.stdin?.on('error', () => {})
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'))
+  child.stdout.on('data', keep)
+  child.stderr.on('data', keep)
+  // stdin stays open: the emulator child exits when it closes (the bench died).
+  child.stdin.on('error', () => {})
+  let status: number | string | undefined
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      status = code ?? signal ?? 'unknown'
+      resolve()
+    })
   })
   return {
-    child,
     pid: child.pid,
     output: () => tail,
-    exited,
-    async stop(signal, graceMs) {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill(signal)
+    status: () => status,
+    async stop(graceMs) {
+      if (status !== undefined) return
+      child.kill('SIGTERM')
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
       await exited
       clearTimeout(timer)
@@ -156,8 +160,6 @@ export function freePort(): Promise<number> {
     })
   })
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** Polls `check` every `everyMs` until it returns a value, or throws after `timeoutMs`. */
 export async function waitFor<T>(

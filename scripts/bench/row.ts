@@ -3,9 +3,10 @@
  * latency probe beside it, peak memory sampled throughout, CPU read before and after, and
  * a check that the server holds exactly every message it acknowledged.
  */
+import type { Envelope } from './lmtp-client.ts'
 import { type Load, runLoad } from './load.ts'
-import { type Envelope, startProbe } from './probe.ts'
-import { machineBusySeconds, samplePeakMemory, treeCpuSeconds } from './proc.ts'
+import { startProbe } from './probe.ts'
+import { cpuSeconds, machineBusySeconds, samplePeakMemory, scanProcesses } from './proc.ts'
 import type { ServerName, ServerUnderTest } from './servers.ts'
 
 // Warm-up messages per session before the timed load: every session's connection, and
@@ -13,7 +14,7 @@ import type { ServerName, ServerUnderTest } from './servers.ts'
 const WARMUP_PER_SESSION = 2
 
 // Addresses in a domain both servers accept (Dovecot's static userdb takes any user).
-export const LOAD_ENVELOPE: Envelope = { from: 'load@sender.test', to: 'load@bench.test' }
+const LOAD_ENVELOPE: Envelope = { from: 'load@sender.test', to: 'load@bench.test' }
 export const PROBE_ENVELOPE: Envelope = { from: 'probe@sender.test', to: 'probe@bench.test' }
 
 export interface RowResult {
@@ -36,17 +37,30 @@ export interface RowResult {
   othersCpuSeconds: number
 }
 
-/**
- * CPU seconds used so far by everything the bench started: itself and its descendants
- * (smtp-source once reaped, the edge, the emulator), plus a detached server.
- */
-async function benchCpuSeconds(server: ServerUnderTest): Promise<number> {
-  const own = treeCpuSeconds(process.pid)
-  return server.detached ? own + (await server.cpuSeconds()) : own
+class MissingMessagesError extends Error {
+  override name = 'MissingMessagesError'
 }
 
-export class MissingMessagesError extends Error {
-  override name = 'MissingMessagesError'
+interface CpuReading {
+  machine: number
+  server: number
+  emulator: number
+  /**
+   * Everything the bench started: itself and its descendants (smtp-source once reaped,
+   * the edge, the emulator), and the server's tree, which Dovecot detached from ours.
+   */
+  bench: number
+}
+
+/** CPU seconds used so far, all from one scan of /proc. */
+function readCpu(server: ServerUnderTest, emulatorPid: number | undefined): CpuReading {
+  const table = scanProcesses()
+  return {
+    machine: machineBusySeconds(),
+    server: cpuSeconds(table, [server.rootPid]),
+    emulator: emulatorPid === undefined ? 0 : cpuSeconds(table, [emulatorPid]),
+    bench: cpuSeconds(table, [process.pid, server.rootPid]),
+  }
 }
 
 export async function runRow(
@@ -60,10 +74,7 @@ export async function runRow(
     const warmup = load.sessions * WARMUP_PER_SESSION
     await runLoad(server.target, { ...load, messages: warmup }, LOAD_ENVELOPE)
 
-    const cpuBefore = await server.cpuSeconds()
-    const emulatorBefore = emulatorPid ? treeCpuSeconds(emulatorPid) : 0
-    const machineBefore = machineBusySeconds()
-    const benchBefore = await benchCpuSeconds(server)
+    const before = readCpu(server, emulatorPid)
     const probe = startProbe(server.target, load.size, PROBE_ENVELOPE)
     let seconds: number
     try {
@@ -73,13 +84,8 @@ export async function runRow(
       throw error
     }
     const latencies = await probe.stop()
-    const othersCpuSeconds =
-      machineBusySeconds() - machineBefore - ((await benchCpuSeconds(server)) - benchBefore)
-    const cpuSeconds = (await server.cpuSeconds()) - cpuBefore
-    const emulatorCpuSeconds = emulatorPid
-      ? treeCpuSeconds(emulatorPid) - emulatorBefore
-      : undefined
-    const peakRssKiB = await memory.stop()
+    const after = readCpu(server, emulatorPid)
+    const peakRssKiB = memory.stop()
 
     const acknowledged = warmup + load.messages + latencies.length
     const held = await server.holds()
@@ -95,9 +101,9 @@ export async function runRow(
       seconds,
       latencies,
       peakRssKiB,
-      cpuSeconds,
-      emulatorCpuSeconds,
-      othersCpuSeconds,
+      cpuSeconds: after.server - before.server,
+      emulatorCpuSeconds: emulatorPid === undefined ? undefined : after.emulator - before.emulator,
+      othersCpuSeconds: after.machine - before.machine - (after.bench - before.bench),
     }
   } finally {
     await server.stop()

@@ -6,20 +6,17 @@
 import { startDovecot } from './dovecot.ts'
 import { startEdgeProcess } from './edge-process.ts'
 import type { BenchEmulator } from './emulator.ts'
-import type { Target } from './probe.ts'
-import { treeCpuSeconds } from './proc.ts'
+import type { Target } from './lmtp-client.ts'
 
 export type ServerName = 'dovecot' | 'edge'
 
 export interface ServerUnderTest {
   name: ServerName
   target: Target
+  /** The process whose tree's CPU is the server's: Dovecot's master, the edge's node. */
+  rootPid: number
   /** The processes whose VmHWM is summed for the peak RSS. */
-  pids(): Promise<number[]>
-  /** CPU seconds the server's processes have used so far. */
-  cpuSeconds(): Promise<number>
-  /** True when its processes are not the bench's descendants (Dovecot daemonizes). */
-  detached: boolean
+  pids(): number[]
   /** Messages the server holds now, counted where it stores them. */
   holds(): Promise<number>
   stop(): Promise<void>
@@ -29,10 +26,9 @@ export async function startDovecotServer(): Promise<ServerUnderTest> {
   const dovecot = await startDovecot()
   return {
     name: 'dovecot',
-    target: { host: dovecot.host, port: dovecot.port },
+    target: dovecot.target,
+    rootPid: dovecot.masterPid,
     pids: dovecot.pids,
-    cpuSeconds: async () => treeCpuSeconds(dovecot.masterPid),
-    detached: true,
     holds: dovecot.stored,
     stop: dovecot.stop,
   }
@@ -41,14 +37,13 @@ export async function startDovecotServer(): Promise<ServerUnderTest> {
 /** A fresh edge process, on an emulator whose queue must be empty to begin with. */
 export async function startEdgeServer(emulator: BenchEmulator): Promise<ServerUnderTest> {
   const left = await emulator.queued()
-  if (left !== 0) throw new Error(`the ingest queue holds ${left} messages before the row`)
-  const edge = await startEdgeProcess(emulator.endpoint)
+  if (left !== 0) throw new Error(`the ingest queue holds ${left} messages before the edge starts`)
+  const edge = await startEdgeProcess(emulator.edgeEnv())
   return {
     name: 'edge',
-    target: { host: edge.host, port: edge.port },
-    pids: async () => [edge.pid],
-    cpuSeconds: async () => treeCpuSeconds(edge.pid),
-    detached: false,
+    target: edge.target,
+    rootPid: edge.pid,
+    pids: () => [edge.pid],
     holds: () => emulator.queued(),
     async stop() {
       await edge.stop()
