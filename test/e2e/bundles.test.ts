@@ -57,9 +57,7 @@ test('npm run build bundles the functions and the edge; the edge bundle takes ma
     // From a directory of its own: the bundle needs nothing of node_modules at run time.
     { argv: [process.execPath, join(dir, 'edge/cli.mjs'), 'edge'] },
   )
-  const client = await RawLmtp.open({ host: '127.0.0.1', port })
-  assert.equal((await client.reply()).code, 220)
-  await client.command('LHLO bundle.test')
+  const client = await RawLmtp.greeted({ host: '127.0.0.1', port }, 'bundle.test')
   const {
     data: [reply],
   } = await client.transaction(

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { ingest } from '../../functions/ingest/ingest.ts'
-import { createS3Client } from '../../shared/aws-clients.ts'
 import { startTestEdge } from '../helpers/edge.ts'
 import { type Emulator, ingestDeps, startEmulator } from '../helpers/emulator.ts'
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts'
@@ -48,16 +47,9 @@ after(async () => {
 test('SQS answers too late: 451, Postfix retries, ingest stores the message once', async (t) => {
   if (!needCommands(t, ['postfix', 'sendmail', 'postqueue'])) return
   // Prepare: the edge's SDK clients go through the proxy, which delays SQS's answers.
-  const s3 = createS3Client({ ...emulator.config.aws, endpoint: proxy.endpoint }, TIMEOUTS)
-  const edge = await startTestEdge(emulator, {
-    s3,
-    sqs: { endpoint: proxy.endpoint, timeouts: TIMEOUTS },
-    sendTimeoutMs: 1000,
-  })
-  t.after(async () => {
-    await edge.close()
-    s3.destroy()
-  })
+  const via = { endpoint: proxy.endpoint, timeouts: TIMEOUTS }
+  const edge = await startTestEdge(emulator, { s3: via, sqs: via, sendTimeoutMs: 1000 })
+  t.after(() => edge.close())
   postfix = await startPostfix({ domain: DOMAIN, lmtp: edge.lmtp })
   proxy.fault = { target: 'SendMessageBatch', answerDelayMs: ANSWER_DELAY_MS }
 

@@ -6,12 +6,12 @@
  * private directory (postfix, 0700), hand it to postfix, and take mail from a real Postfix.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { type EdgeProcess, startEdgeProcess } from '../helpers/edge-process.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { type Postfix, startPostfix } from '../helpers/postfix.ts'
 import { findCommand, needCommands, needRoot, run } from '../helpers/system.ts'
@@ -25,12 +25,11 @@ const EDGE_DRAIN_CAP_S = 120
 // Who the edge runs as here: any unprivileged user shows the same; `mailbridge` is the
 // admin's to create.
 const UNPRIVILEGED = { user: 'nobody', group: 'nogroup' }
-const START_TIMEOUT_MS = 30_000
 
 let dir: string
 let emulator: Emulator
 let postfix: Postfix | undefined
-let edge: ChildProcess | undefined
+let edge: EdgeProcess | undefined
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mailbridge-unit-'))
@@ -38,7 +37,7 @@ before(async () => {
 })
 
 after(async () => {
-  edge?.kill('SIGKILL')
+  await edge?.stop('SIGKILL')
   await postfix?.stop()
   await emulator.stop()
   await rm(dir, { recursive: true, force: true })
@@ -112,21 +111,9 @@ async function privilegesOfUnit(capabilities: 'as in the unit' | 'none'): Promis
   ]
 }
 
-function startAsUnit(privileges: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn('setpriv', [...privileges, join(REPO, 'bin/mailbridge'), 'edge'], {
-    cwd: '/',
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  child.stderr.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-  return { child, exited, output: () => output }
+/** The unit's command line under setpriv with `privileges` (systemd starts it from /). */
+function asUnit(privileges: string[]): [string, ...string[]] {
+  return ['setpriv', ...privileges, join(REPO, 'bin/mailbridge'), 'edge']
 }
 
 test('as an unprivileged user with only the unit’s capabilities, the edge owns private/ and takes mail', async (t) => {
@@ -167,23 +154,20 @@ test('as an unprivileged user with only the unit’s capabilities, the edge owns
   assert.equal(privateDir.mode & 0o777, 0o700, 'private/ is closed to all but postfix')
 
   // Without the capabilities it cannot even look into private/: it stops at start.
-  const bare = startAsUnit(await privilegesOfUnit('none'), env)
-  const bareExit = await bare.exited
-  assert.ok(bareExit !== 0 && bareExit !== null, bare.output())
-  assert.match(bare.output(), /EACCES: permission denied/)
+  const [command, ...args] = asUnit(await privilegesOfUnit('none'))
+  const bare = await run(command, args, { env, cwd: '/' })
+  const bareOutput = bare.stdout + bare.stderr
+  assert.ok(bare.exitCode !== 0 && bare.exitCode !== null, bareOutput)
+  assert.match(bareOutput, /EACCES: permission denied/)
 
-  const running = startAsUnit(await privilegesOfUnit('as in the unit'), env)
-  edge = running.child
-  const deadline = Date.now() + START_TIMEOUT_MS
-  while (!running.output().includes('"edge listening"')) {
-    assert.ok(
-      edge.exitCode === null && Date.now() < deadline,
-      `the edge did not start:\n${running.output()}`,
-    )
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+  // With them it starts (startEdgeProcess throws with the output if it does not).
+  edge = await startEdgeProcess(env, {
+    argv: asUnit(await privilegesOfUnit('as in the unit')),
+    cleanEnv: true,
+    cwd: '/',
+  })
   // It runs unprivileged, with exactly CAP_CHOWN and CAP_DAC_OVERRIDE (bits 0 and 1).
-  const status = await readFile(`/proc/${edge.pid}/status`, 'utf8')
+  const status = await readFile(`/proc/${edge.child.pid}/status`, 'utf8')
   assert.match(status, /^Uid:\t65534\t65534\t65534\t65534$/m)
   assert.match(status, /^CapEff:\t0000000000000003$/m)
   assert.match(status, /^NoNewPrivs:\t1$/m)
@@ -194,6 +178,5 @@ test('as an unprivileged user with only the unit’s capabilities, the edge owns
   await postfix.submit('alice@example.net', [`bob@${DOMAIN}`], 'Subject: unit\n\nfrom the unit\n')
   await postfix.waitForLog(/status=sent \(250 2\.0\.0 Ok: queued as /)
 
-  edge.kill('SIGTERM')
-  assert.equal(await running.exited, 0, running.output())
+  assert.equal(await edge.stop('SIGTERM'), 0, edge.output())
 })

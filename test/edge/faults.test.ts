@@ -4,14 +4,13 @@
  * for that message and every message answered 250 is in the queue.
  */
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
-import { after, before, test } from 'node:test'
+import { after, afterEach, before, type TestContext, test } from 'node:test'
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { ingest } from '../../functions/ingest/ingest.ts'
-import { createS3Client } from '../../shared/aws-clients.ts'
 import { startTestEdge, type TestEdge, type TestEdgeOptions } from '../helpers/edge.ts'
 import { type Emulator, ingestDeps, startEmulator } from '../helpers/emulator.ts'
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts'
+import { freePort } from '../helpers/postfix.ts'
 import { drainQueue } from '../helpers/queue.ts'
 import { RawLmtp } from '../helpers/raw-lmtp.ts'
 
@@ -28,26 +27,21 @@ before(async () => {
   proxy = await startFaultProxy(emulator.endpoint)
 })
 
+afterEach(() => {
+  proxy.fault = undefined
+})
+
 after(async () => {
   await proxy.close()
   await emulator.stop()
 })
 
-/** An edge whose SDK clients go through the proxy (or `endpoint`). */
-async function edgeVia(endpoint: string, options: TestEdgeOptions = {}) {
-  const s3 = createS3Client({ ...emulator.config.aws, endpoint }, TIMEOUTS)
-  const edge = await startTestEdge(emulator, {
-    s3,
-    sqs: { endpoint, timeouts: TIMEOUTS },
-    ...options,
-  })
-  return {
-    edge,
-    async close() {
-      await edge.close()
-      s3.destroy()
-    },
-  }
+/** An edge whose S3 and SQS requests go through the proxy, closed when the test ends. */
+async function edgeViaProxy(t: TestContext, options: TestEdgeOptions = {}): Promise<TestEdge> {
+  const via = { endpoint: proxy.endpoint, timeouts: TIMEOUTS }
+  const edge = await startTestEdge(emulator, { s3: via, sqs: via, ...options })
+  t.after(() => edge.close())
+  return edge
 }
 
 /** One transaction; the replies after DATA, one per recipient. `head` goes before Subject. */
@@ -58,9 +52,7 @@ async function send(
   body = 'hello\r\n',
   head = '',
 ) {
-  const client = await RawLmtp.open(edge.lmtp)
-  await client.reply()
-  await client.command('LHLO faults.test')
+  const client = await RawLmtp.greeted(edge.lmtp, 'faults.test')
   const { data } = await client.transaction(
     'f@example.net',
     rcpt,
@@ -78,15 +70,7 @@ async function queuedSubjects(): Promise<string[]> {
   })
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-test('one refused entry of a batch: 451 for that message only, the rest 250 and queued', async () => {
+test('one refused entry of a batch: 451 for that message only, the rest 250 and queued', async (t) => {
   // Each batch request is held 300 ms, so that concurrent sessions' messages gather into
   // batches behind the first few; the entry of "poison" is refused by "SQS".
   proxy.fault = {
@@ -95,70 +79,51 @@ test('one refused entry of a batch: 451 for that message only, the rest 250 and 
     refuseEntry: (body) => Buffer.from(JSON.parse(body).raw.base64, 'base64').includes('poison'),
   }
   proxy.batches.length = 0
-  const { edge, close } = await edgeVia(proxy.endpoint)
-  try {
-    const subjects = ['m1', 'm2', 'm3', 'm4', 'm5', 'poison', 'm6', 'm7', 'm8']
-    const replies = await Promise.all(
-      subjects.map((subject) => send(edge, subject, ['a@example.com', 'b@example.com'])),
-    )
-    const bySubject = Object.fromEntries(subjects.map((subject, i) => [subject, replies[i]]))
-    assert.deepEqual(bySubject.poison, ['451 4.3.0', '451 4.3.0'])
-    for (const subject of subjects.filter((s) => s !== 'poison')) {
-      assert.deepEqual(bySubject[subject], ['250 2.0.0', '250 2.0.0'], subject)
-    }
-    assert.deepEqual((await queuedSubjects()).sort(), subjects.filter((s) => s !== 'poison').sort())
-    assert.ok(Math.max(...proxy.batches) > 1, `messages were batched: ${proxy.batches}`)
-    assert.ok(
-      proxy.batches.length < subjects.length,
-      `fewer requests than messages: ${proxy.batches}`,
-    )
-  } finally {
-    proxy.fault = undefined
-    await close()
+  const edge = await edgeViaProxy(t)
+  const subjects = ['m1', 'm2', 'm3', 'm4', 'm5', 'poison', 'm6', 'm7', 'm8']
+  const replies = await Promise.all(
+    subjects.map((subject) => send(edge, subject, ['a@example.com', 'b@example.com'])),
+  )
+  const bySubject = Object.fromEntries(subjects.map((subject, i) => [subject, replies[i]]))
+  assert.deepEqual(bySubject.poison, ['451 4.3.0', '451 4.3.0'])
+  for (const subject of subjects.filter((s) => s !== 'poison')) {
+    assert.deepEqual(bySubject[subject], ['250 2.0.0', '250 2.0.0'], subject)
   }
+  assert.deepEqual((await queuedSubjects()).sort(), subjects.filter((s) => s !== 'poison').sort())
+  assert.ok(Math.max(...proxy.batches) > 1, `messages were batched: ${proxy.batches}`)
+  assert.ok(
+    proxy.batches.length < subjects.length,
+    `fewer requests than messages: ${proxy.batches}`,
+  )
 })
 
-test('SQS answers 500: 451 4.3.0, nothing queued', async () => {
+test('SQS answers 500: 451 4.3.0, nothing queued', async (t) => {
   proxy.fault = { target: 'SendMessageBatch', status500: true }
-  const { edge, close } = await edgeVia(proxy.endpoint)
-  try {
-    assert.deepEqual(await send(edge, 's500', ['a@example.com']), ['451 4.3.0'])
-    assert.deepEqual(await queuedSubjects(), [])
-  } finally {
-    proxy.fault = undefined
-    await close()
-  }
+  const edge = await edgeViaProxy(t)
+  assert.deepEqual(await send(edge, 's500', ['a@example.com']), ['451 4.3.0'])
+  assert.deepEqual(await queuedSubjects(), [])
 })
 
-test('SQS too slow: 451 4.3.0 after the send timeout, nothing queued', async () => {
+test('SQS too slow: 451 4.3.0 after the send timeout, nothing queued', async (t) => {
   proxy.fault = { target: 'SendMessageBatch', delayMs: 2500 }
-  const { edge, close } = await edgeVia(proxy.endpoint, { sendTimeoutMs: 1000 })
-  try {
-    assert.deepEqual(await send(edge, 'slow', ['a@example.com']), ['451 4.3.0'])
-    // Past the delay, the proxy would have forwarded a request the edge still waited for.
-    await new Promise((resolve) => setTimeout(resolve, 2000))
-    assert.deepEqual(await queuedSubjects(), [])
-  } finally {
-    proxy.fault = undefined
-    await close()
-  }
+  const edge = await edgeViaProxy(t, { sendTimeoutMs: 1000 })
+  assert.deepEqual(await send(edge, 'slow', ['a@example.com']), ['451 4.3.0'])
+  // Past the delay, the proxy would have forwarded a request the edge still waited for.
+  await new Promise((resolve) => setTimeout(resolve, 2000))
+  assert.deepEqual(await queuedSubjects(), [])
 })
 
-test("SQS stored it but the answer came too late: 451, and the client's retry is stored once", async () => {
+test("SQS stored it but the answer came too late: 451, and the client's retry is stored once", async (t) => {
   proxy.fault = { target: 'SendMessageBatch', answerDelayMs: 2500 }
-  const { edge, close } = await edgeVia(proxy.endpoint, { sendTimeoutMs: 1000 })
-  try {
-    // As an MTA sends it: its own Received line, with its queue id, first.
-    const received = 'Received: by mx.example.net (Postfix) id 4XyZ1\r\n'
-    const late = () => send(edge, 'late', ['late@example.com'], 'hello\r\n', received)
-    assert.deepEqual(await late(), ['451 4.3.0'])
-    proxy.fault = undefined
-    // What Postfix does after a 451: the same bytes again, later.
-    assert.deepEqual(await late(), ['250 2.0.0'])
-  } finally {
-    proxy.fault = undefined
-    await close()
-  }
+  const edge = await edgeViaProxy(t, { sendTimeoutMs: 1000 })
+  // As an MTA sends it: its own Received line, with its queue id, first.
+  const received = 'Received: by mx.example.net (Postfix) id 4XyZ1\r\n'
+  const late = () => send(edge, 'late', ['late@example.com'], 'hello\r\n', received)
+  assert.deepEqual(await late(), ['451 4.3.0'])
+  proxy.fault = undefined
+  // What Postfix does after a 451: the same bytes again, later.
+  assert.deepEqual(await late(), ['250 2.0.0'])
+
   // Both tries are queued, under two ids: the first one was stored before its answer was lost.
   const queued = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
   assert.equal(queued.length, 2)
@@ -171,17 +136,14 @@ test("SQS stored it but the answer came too late: 451, and the client's retry is
   )
 })
 
-test('staged messages are signed with the SHA-256 of the bytes sent, in one PUT or in parts', async () => {
-  const { edge, close } = await edgeVia(proxy.endpoint)
+test('staged messages are signed with the SHA-256 of the bytes sent, in one PUT or in parts', async (t) => {
+  const edge = await edgeViaProxy(t)
   proxy.s3Bodies.length = 0
-  try {
-    // One PutObject for a message under the 5 MiB part size, then a multipart upload.
-    assert.deepEqual(await send(edge, 'onepart', ['a@example.com'], BIG_BODY), ['250 2.0.0'])
-    const huge = BIG_BODY.repeat(15)
-    assert.deepEqual(await send(edge, 'parts', ['a@example.com'], huge), ['250 2.0.0'])
-  } finally {
-    await close()
-  }
+  // One PutObject for a message under the 5 MiB part size, then a multipart upload.
+  assert.deepEqual(await send(edge, 'onepart', ['a@example.com'], BIG_BODY), ['250 2.0.0'])
+  const huge = BIG_BODY.repeat(15)
+  assert.deepEqual(await send(edge, 'parts', ['a@example.com'], huge), ['250 2.0.0'])
+
   const puts = proxy.s3Bodies.filter((request) => request.method === 'PUT')
   assert.ok(puts.length >= 3, `one PUT, then at least two parts: ${puts.length}`)
   for (const put of puts) assert.equal(put.signedSha256, put.bodySha256, put.path)
@@ -195,51 +157,38 @@ test('staged messages are signed with the SHA-256 of the bytes sent, in one PUT 
   }
 })
 
-test('S3 down: a message that needs staging gets 451 4.3.0, nothing queued', async () => {
-  const aws = { ...emulator.config.aws, endpoint: `http://127.0.0.1:${await closedPort()}` }
-  const s3 = createS3Client(aws, TIMEOUTS)
-  const edge = await startTestEdge(emulator, { s3 })
-  try {
-    assert.deepEqual(await send(edge, 'bigdown', ['a@example.com'], BIG_BODY), ['451 4.3.0'])
-    // A small message needs no S3 and still goes through.
-    assert.deepEqual(await send(edge, 'small', ['a@example.com']), ['250 2.0.0'])
-    assert.deepEqual(await queuedSubjects(), ['small'])
-  } finally {
-    await edge.close()
-    s3.destroy()
-  }
+test('S3 down: a message that needs staging gets 451 4.3.0, nothing queued', async (t) => {
+  // S3 on a port nothing listens on; SQS straight to the emulator.
+  const edge = await startTestEdge(emulator, {
+    s3: { endpoint: `http://127.0.0.1:${await freePort()}`, timeouts: TIMEOUTS },
+  })
+  t.after(() => edge.close())
+  assert.deepEqual(await send(edge, 'bigdown', ['a@example.com'], BIG_BODY), ['451 4.3.0'])
+  // A small message needs no S3 and still goes through.
+  assert.deepEqual(await send(edge, 'small', ['a@example.com']), ['250 2.0.0'])
+  assert.deepEqual(await queuedSubjects(), ['small'])
 })
 
-test('S3 slow: staging times out, 451 4.3.0, no staged object left behind', async () => {
+test('S3 slow: staging times out, 451 4.3.0, no staged object left behind', async (t) => {
   proxy.fault = { target: 'S3', delayMs: 2500 }
-  const { edge, close } = await edgeVia(proxy.endpoint)
-  try {
-    assert.deepEqual(await send(edge, 'bigslow', ['a@example.com'], BIG_BODY), ['451 4.3.0'])
-    proxy.fault = undefined
-    assert.deepEqual(await queuedSubjects(), [])
-    // The delete of the orphan is best effort; give it a moment, then look.
-    await new Promise((resolve) => setTimeout(resolve, 3000))
-    const listing = await emulator.s3.send(
-      new ListObjectsV2Command({ Bucket: emulator.bucket, Prefix: 'incoming/' }),
-    )
-    assert.deepEqual(listing.Contents ?? [], [])
-  } finally {
-    proxy.fault = undefined
-    await close()
-  }
+  const edge = await edgeViaProxy(t)
+  assert.deepEqual(await send(edge, 'bigslow', ['a@example.com'], BIG_BODY), ['451 4.3.0'])
+  proxy.fault = undefined
+  assert.deepEqual(await queuedSubjects(), [])
+  // The delete of the orphan is best effort; give it a moment, then look.
+  await new Promise((resolve) => setTimeout(resolve, 3000))
+  const listing = await emulator.s3.send(
+    new ListObjectsV2Command({ Bucket: emulator.bucket, Prefix: 'incoming/' }),
+  )
+  assert.deepEqual(listing.Contents ?? [], [])
 })
 
-test('the idle timer does not fire while a hand-off is pending', async () => {
+test('the idle timer does not fire while a hand-off is pending', async (t) => {
   // The session may sit idle 300 ms; the hand-off takes 800 ms (within the SDK's 1 s).
   // smtp-server must not answer "421 Timeout" meanwhile: Postfix would retry a message
   // that was queued.
   proxy.fault = { target: 'SendMessageBatch', delayMs: 800 }
-  const { edge, close } = await edgeVia(proxy.endpoint, { socketTimeoutMs: 300 })
-  try {
-    assert.deepEqual(await send(edge, 'patient', ['a@example.com']), ['250 2.0.0'])
-    assert.deepEqual(await queuedSubjects(), ['patient'])
-  } finally {
-    proxy.fault = undefined
-    await close()
-  }
+  const edge = await edgeViaProxy(t, { socketTimeoutMs: 300 })
+  assert.deepEqual(await send(edge, 'patient', ['a@example.com']), ['250 2.0.0'])
+  assert.deepEqual(await queuedSubjects(), ['patient'])
 })

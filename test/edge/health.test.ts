@@ -31,9 +31,7 @@ function sample(text: string, name: string): number | undefined {
 }
 
 test('/metrics counts messages, refusals by code, bytes and hand-off latency; /healthz follows the drain', async () => {
-  const client = await RawLmtp.open(edge.lmtp)
-  await client.reply()
-  await client.command('LHLO metrics.test')
+  const client = await RawLmtp.greeted(edge.lmtp, 'metrics.test')
   const { data } = await client.transaction(
     'm@example.net',
     ['a@example.com', 'x@elsewhere.test'],

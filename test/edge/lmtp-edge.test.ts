@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -12,6 +11,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3'
 import { startTestEdge, type TestEdge } from '../helpers/edge.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { pythonLmtp, smtpSource, swaksLmtp } from '../helpers/lmtp-clients.ts'
+import { freePort } from '../helpers/postfix.ts'
 import { drainQueue } from '../helpers/queue.ts'
 import { needCommands } from '../helpers/system.ts'
 import { splitTrace } from '../helpers/trace.ts'
@@ -125,7 +125,7 @@ test('a message too big for a queue message is staged in S3 and pointed to', asy
   assert.match(trace, /^Return-Path: <>\r\n/, 'the null sender')
 })
 
-test('smtp-source -L: every message of 20 sessions is queued', async (t) => {
+test('smtp-source -L: every message of 5 sessions (20 in all) is queued', async (t) => {
   if (!needCommands(t, ['smtp-source'])) return
   const result = await smtpSource(tcp, {
     sessions: 5,
@@ -144,12 +144,8 @@ test('smtp-source -L: every message of 20 sessions is queued', async (t) => {
 test('451 4.3.0 for every recipient when the queue endpoint is unreachable', async (t) => {
   if (!needCommands(t, ['python3'])) return
   // A port that was just free and is closed again: connections are refused.
-  const closed = createServer()
-  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
-  const { port } = closed.address() as { port: number }
-  await new Promise((resolve) => closed.close(resolve))
   const broken = await startTestEdge(emulator, {
-    sqs: { endpoint: `http://127.0.0.1:${port}` },
+    sqs: { endpoint: `http://127.0.0.1:${await freePort()}` },
     sendTimeoutMs: 5000,
   })
   try {

@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, test } from 'node:test'
-import { PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs'
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs'
 import { QueueSendError } from '../../edge/errors.ts'
 import { QueueThread } from '../../edge/queue-thread.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts'
+import { drainQueue } from '../helpers/queue.ts'
 
 let emulator: Emulator
 let proxy: FaultProxy
@@ -38,20 +39,12 @@ function thread(): QueueThread {
   })
 }
 
-/** Every message now in the queue: MessageId → body. */
+/** Every message now in the queue (deleted from it): MessageId → body. */
 async function receiveAll(): Promise<Map<string, string | undefined>> {
-  const out = new Map<string, string | undefined>()
-  for (;;) {
-    const { Messages = [] } = await emulator.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: emulator.ingestQueueUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 60,
-      }),
-    )
-    if (Messages.length === 0) return out
-    for (const message of Messages) out.set(message.MessageId ?? '', message.Body)
-  }
+  const messages = await drainQueue(emulator.sqs, emulator.ingestQueueUrl, (message) => {
+    return [message.MessageId ?? '', message.Body] as const
+  })
+  return new Map(messages)
 }
 
 test('every message is answered with the SQS MessageId of its own body', async () => {

@@ -5,10 +5,9 @@
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { after, before, test } from 'node:test'
-import { createS3Client } from '../../shared/aws-clients.ts'
 import { startTestEdge } from '../helpers/edge.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
-import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts'
+import { startFaultProxy } from '../helpers/fault-proxy.ts'
 import { drainQueue } from '../helpers/queue.ts'
 import { RawLmtp } from '../helpers/raw-lmtp.ts'
 
@@ -16,15 +15,12 @@ import { RawLmtp } from '../helpers/raw-lmtp.ts'
 const HANDOFF_DELAY_MS = 1500
 
 let emulator: Emulator
-let proxy: FaultProxy
 
 before(async () => {
   emulator = await startEmulator({ MAILBRIDGE_DOMAINS: 'example.com' })
-  proxy = await startFaultProxy(emulator.endpoint)
 })
 
 after(async () => {
-  await proxy.close()
   await emulator.stop()
 })
 
@@ -39,61 +35,57 @@ function refused(port: number): Promise<boolean> {
   })
 }
 
-async function greeted(port: number): Promise<RawLmtp> {
-  const client = await RawLmtp.open({ host: '127.0.0.1', port })
-  await client.reply()
-  await client.command('LHLO drain.test')
-  return client
+function greeted(port: number): Promise<RawLmtp> {
+  return RawLmtp.greeted({ host: '127.0.0.1', port }, 'drain.test')
 }
 
-test('close() answers a pending hand-off 250 first, then 421s the idle sessions', async () => {
-  const aws = { ...emulator.config.aws, endpoint: proxy.endpoint }
-  const timeouts = { connectionTimeout: 5000, requestTimeout: 10_000 }
-  const s3 = createS3Client(aws, timeouts)
-  const edge = await startTestEdge(emulator, { s3, sqs: { endpoint: proxy.endpoint, timeouts } })
+test('close() answers a pending hand-off 250 first, then 421s the idle sessions', async (t) => {
+  // Prepare: the edge hands off through a proxy that holds each SendMessageBatch.
+  const proxy = await startFaultProxy(emulator.endpoint)
+  t.after(() => proxy.close())
+  const via = {
+    endpoint: proxy.endpoint,
+    timeouts: { connectionTimeout: 5000, requestTimeout: 10_000 },
+  }
+  const edge = await startTestEdge(emulator, { s3: via, sqs: via })
+  t.after(() => edge.close())
   const port = edge.lmtp.port
   proxy.fault = { target: 'SendMessageBatch', delayMs: HANDOFF_DELAY_MS }
-  try {
-    // Prepare: A's message is in, its hand-off held by the proxy; B and C are idle, C in
-    // the middle of a transaction.
-    const a = await greeted(port)
-    await a.command('MAIL FROM:<a@example.net>')
-    await a.command('RCPT TO:<a@example.com>')
-    await a.command('DATA')
-    a.write('Subject: pending\r\n\r\nin flight during shutdown\r\n.\r\n')
-    const b = await greeted(port)
-    const c = await greeted(port)
-    await c.command('MAIL FROM:<c@example.net>')
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    assert.equal((await edge.metrics.inFlight.get()).values[0]?.value, 1, 'A is being handed off')
+  // A's message is in, its hand-off held by the proxy; B and C are idle, C in the middle
+  // of a transaction.
+  const a = await greeted(port)
+  await a.command('MAIL FROM:<a@example.net>')
+  await a.command('RCPT TO:<a@example.com>')
+  await a.command('DATA')
+  a.write('Subject: pending\r\n\r\nin flight during shutdown\r\n.\r\n')
+  const b = await greeted(port)
+  const c = await greeted(port)
+  await c.command('MAIL FROM:<c@example.net>')
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  assert.equal((await edge.metrics.inFlight.get()).values[0]?.value, 1, 'A is being handed off')
 
-    // Act
-    const closing = edge.close()
-    const bMail = await b.command('MAIL FROM:<b@example.net>')
-    const newConnectionRefused = await refused(port)
-    const aReply = await a.reply()
-    const aAfter = await a.reply()
-    const cReply = await c.reply()
-    await closing
+  // Act
+  const closing = edge.close()
+  const bMail = await b.command('MAIL FROM:<b@example.net>')
+  const newConnectionRefused = await refused(port)
+  const aReply = await a.reply()
+  const aAfter = await a.reply()
+  const cReply = await c.reply()
+  await closing
 
-    // Assess
-    assert.equal(bMail.code, 421, 'no new transaction while draining')
-    assert.ok(newConnectionRefused, 'no new connection while draining')
-    assert.equal(aReply.code, 250, `the pending hand-off is answered: ${aReply.message}`)
-    assert.equal(aAfter.code, 421, 'then the session is closed')
-    assert.equal(cReply.code, 421, 'an unfinished transaction is closed, nothing was acked')
-    assert.ok(await c.closedByServer())
-    assert.equal(edge.accepting(), false)
-    const queued = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
-    assert.deepEqual(
-      queued.map((message) => message.envelope.mailFrom),
-      ['a@example.net'],
-    )
-  } finally {
-    proxy.fault = undefined
-    await edge.close()
-    s3.destroy()
-  }
+  // Assess
+  assert.equal(bMail.code, 421, 'no new transaction while draining')
+  assert.ok(newConnectionRefused, 'no new connection while draining')
+  assert.equal(aReply.code, 250, `the pending hand-off is answered: ${aReply.message}`)
+  assert.equal(aAfter.code, 421, 'then the session is closed')
+  assert.equal(cReply.code, 421, 'an unfinished transaction is closed, nothing was acked')
+  assert.ok(await c.closedByServer())
+  assert.equal(edge.accepting(), false)
+  const queued = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
+  assert.deepEqual(
+    queued.map((message) => message.envelope.mailFrom),
+    ['a@example.net'],
+  )
 })
 
 test('close() with nothing pending closes idle sessions with 421 at once', async () => {

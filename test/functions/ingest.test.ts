@@ -2,16 +2,15 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, test } from 'node:test'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs'
 import { createIngestHandler } from '../../functions/ingest/ingest.ts'
 import { RETRY_WINDOW_MS } from '../../functions/ingest/retries.ts'
 import { parseWebhookJob, type QueuedMessage } from '../../shared/envelope.ts'
-import { createLogger } from '../../shared/logger.ts'
-import { MailboxStore } from '../../shared/mailbox-store.ts'
+import type { MailboxStore } from '../../shared/mailbox-store.ts'
 import { newMessageId } from '../../shared/message-id.ts'
-import { WebhookStore } from '../../shared/webhook-store.ts'
-import { type Emulator, startEmulator } from '../helpers/emulator.ts'
+import type { WebhookStore } from '../../shared/webhook-store.ts'
+import { type Emulator, ingestDeps, startEmulator } from '../helpers/emulator.ts'
 import { queuedMessage, sqsEvent, sqsRecord } from '../helpers/factories.ts'
+import { drainQueue } from '../helpers/queue.ts'
 
 const fixture = readFileSync(new URL('../fixtures/simple.eml', import.meta.url))
 let emulator: Emulator
@@ -21,32 +20,15 @@ let handler: ReturnType<typeof createIngestHandler>
 
 before(async () => {
   emulator = await startEmulator({}, { ingest: 1, webhook: 1 })
-  mailboxes = new MailboxStore(emulator.s3, emulator.bucket)
-  webhooks = new WebhookStore(emulator.s3, emulator.bucket)
-  handler = createIngestHandler({
-    mailboxes,
-    webhooks,
-    objects: mailboxes.objects,
-    sqs: emulator.sqs,
-    webhookQueueUrl: emulator.webhookQueueUrl,
-    logger: createLogger('test-ingest'),
-  })
+  const deps = ingestDeps(emulator, 'test-ingest')
+  mailboxes = deps.mailboxes
+  webhooks = deps.webhooks
+  handler = createIngestHandler(deps)
 })
 after(() => emulator.stop())
 
-async function drainWebhookQueue() {
-  const jobs = []
-  for (;;) {
-    const { Messages = [] } = await emulator.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: emulator.webhookQueueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-      }),
-    )
-    if (Messages.length === 0) return jobs
-    jobs.push(...Messages.map((m) => parseWebhookJob(m.Body ?? '')))
-  }
+function drainWebhookQueue() {
+  return drainQueue(emulator.sqs, emulator.webhookQueueUrl, (m) => parseWebhookJob(m.Body ?? ''))
 }
 
 test('stores the raw message and the parsed one in each recipient mailbox', async () => {

@@ -23,6 +23,8 @@ export interface EdgeProcessOptions {
   argv?: [string, ...string[]]
   /** Only `env` (and LOG_LEVEL), not this process's environment as well. */
   cleanEnv?: boolean
+  /** Working directory; the repository by default. */
+  cwd?: string
 }
 
 export async function startEdgeProcess(
@@ -31,7 +33,7 @@ export async function startEdgeProcess(
 ): Promise<EdgeProcess> {
   const [command, ...args] = options.argv ?? [process.execPath, '--import', 'tsx', 'edge/main.ts']
   const child = spawn(command, args, {
-    cwd: REPO,
+    cwd: options.cwd ?? REPO,
     env: { ...(options.cleanEnv ? {} : process.env), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -1,21 +1,27 @@
 /**
  * An edge on a free loopback port, handing off to the emulator through the real SDK as
  * the edge process does (SQS from its worker thread, S3 from this one), or through
- * another endpoint (a fault proxy, a dead port): `s3` is a client, `sqs` an endpoint with
- * timeouts, since the worker thread makes its own client.
+ * another endpoint (a fault proxy, a dead port) with its own timeouts.
  */
-import type { S3Client } from '@aws-sdk/client-s3'
 import { Handoff, SEND_TIMEOUT_MS } from '../../edge/handoff.ts'
 import { QueueThread } from '../../edge/queue-thread.ts'
 import { type RunningEdge, type StartEdgeOptions, startEdge } from '../../edge/start-edge.ts'
-import type { HttpTimeouts } from '../../shared/aws-clients.ts'
+import { createS3Client, type HttpTimeouts } from '../../shared/aws-clients.ts'
 import type { Config } from '../../shared/config.ts'
 import { createLogger } from '../../shared/logger.ts'
 import type { Emulator } from './emulator.ts'
 
+/** Where one of the edge's SDK clients sends its requests, and how long it waits. */
+export interface TestEndpoint {
+  endpoint: string
+  timeouts?: HttpTimeouts
+}
+
 export interface TestEdgeOptions {
-  s3?: S3Client
-  sqs?: { endpoint: string; timeouts?: HttpTimeouts }
+  /** S3 through this endpoint; the emulator's client by default. */
+  s3?: TestEndpoint
+  /** SQS through this endpoint (the worker thread makes its own client from it). */
+  sqs?: TestEndpoint
   edge?: Partial<Config['edge']>
   sendTimeoutMs?: number
   socketTimeoutMs?: number
@@ -36,13 +42,16 @@ export async function startTestEdge(
     socket: undefined,
     ...options.edge,
   }
+  const s3 =
+    options.s3 &&
+    createS3Client({ ...em.config.aws, endpoint: options.s3.endpoint }, options.s3.timeouts)
   const edge = await startEdge({
     config,
     logger: createLogger('test-edge'),
     socketTimeoutMs: options.socketTimeoutMs,
     drainTimeoutMs: options.drainTimeoutMs,
     handoff: new Handoff({
-      s3: options.s3 ?? em.s3,
+      s3: s3 ?? em.s3,
       queue: new QueueThread(
         {
           aws: { ...em.config.aws, endpoint: options.sqs?.endpoint ?? em.endpoint },
@@ -58,5 +67,14 @@ export async function startTestEdge(
       maxMessageBytes: config.maxMessageBytes,
     }),
   })
-  return Object.assign(edge, { lmtp: { host: '127.0.0.1', port: edge.tcp?.port ?? 0 } })
+  let closing: Promise<void> | undefined
+  return {
+    ...edge,
+    lmtp: { host: '127.0.0.1', port: edge.tcp?.port ?? 0 },
+    // The S3 client made here goes with the edge.
+    close: () => {
+      closing ??= edge.close().then(() => s3?.destroy())
+      return closing
+    },
+  }
 }

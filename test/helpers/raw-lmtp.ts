@@ -44,6 +44,22 @@ export class RawLmtp {
     })
   }
 
+  /** Connects, reads the 220 greeting and says LHLO; throws unless both succeed. */
+  static async greeted(target: LmtpTarget, name = 'client.test'): Promise<RawLmtp> {
+    const client = await RawLmtp.open(target)
+    const greeting = await client.reply()
+    if (greeting.code !== 220) {
+      client.close()
+      throw new Error(`greeting: ${greeting.lines.join('\n')}`)
+    }
+    const lhlo = await client.command(`LHLO ${name}`)
+    if (lhlo.code !== 250) {
+      client.close()
+      throw new Error(`LHLO: ${lhlo.lines.join('\n')}`)
+    }
+    return client
+  }
+
   #wake(): void {
     for (const waiter of this.#waiters.splice(0)) waiter()
   }

@@ -25,18 +25,13 @@ export function inCi(): boolean {
   return value !== undefined && value !== '' && value !== '0' && value !== 'false'
 }
 
-/** True when `name` is an executable in PATH, /usr/sbin or /usr/bin. */
-export function hasCommand(name: string): boolean {
-  return findCommand(name) !== undefined
-}
-
 /**
  * A message naming the missing programs and how to install them, e.g.
  * "postfix is not installed (apt-get install postfix): smtp-source not found", or
  * undefined when all are present.
  */
-export function missing(names: string[]): string | undefined {
-  const absent = names.filter((name) => !hasCommand(name))
+function missing(names: string[]): string | undefined {
+  const absent = names.filter((name) => findCommand(name) === undefined)
   if (absent.length === 0) return undefined
   const packages = [...new Set(absent.map((name) => PACKAGE_OF[name] ?? name))]
   return `${packages.join(', ')} ${packages.length === 1 ? 'is' : 'are'} not installed (apt-get install ${packages.join(' ')}): ${absent.join(', ')} not found in PATH, /usr/sbin or /usr/bin`

@@ -23,7 +23,9 @@ test('deploy/edge.env loads, and its socket lines are the ones postfix-config pr
     domains: config.edge.domains,
   })
   const block = printed.split('\n\n').find((b) => b.startsWith('# /etc/mailbridge/edge.env')) ?? ''
-  for (const line of block.split('\n').filter((l) => l && !l.startsWith('#'))) {
+  const lines = block.split('\n').filter((l) => l && !l.startsWith('#'))
+  assert.ok(lines.length > 0, `postfix-config prints an edge.env block:\n${printed}`)
+  for (const line of lines) {
     const [name, value] = line.split('=', 2)
     assert.equal(env[name ?? ''], value, `deploy/edge.env: ${line}`)
   }
