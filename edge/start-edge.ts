@@ -11,7 +11,7 @@ import { applySocketPermissions, clearStaleSocket } from './unix-socket.ts'
 
 // The longest shutdown waits for hand-offs to be answered (ms). Each is bounded by its
 // SDK timeouts well below this; past it something is wrong and the process must exit.
-const DRAIN_TIMEOUT_MS = 120_000
+export const DRAIN_TIMEOUT_MS = 120_000
 
 export interface StartEdgeOptions extends Omit<EdgeOptions, 'metrics'> {
   metrics?: EdgeMetrics

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { DRAIN_TIMEOUT_MS } from '../../edge/start-edge.ts'
 import { type EdgeProcess, startEdgeProcess } from '../helpers/edge-process.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { type Postfix, startPostfix } from '../helpers/postfix.ts'
@@ -19,9 +20,8 @@ import { findCommand, needCommands, needRoot, run } from '../helpers/system.ts'
 const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '')
 const UNIT = join(REPO, 'deploy/mailbridge-edge.service')
 const DOMAIN = 'unit.mailbridge.test'
-// The edge's own cap on a drain (DRAIN_TIMEOUT_MS in edge/start-edge.ts), in seconds:
-// systemd must not SIGKILL it before.
-const EDGE_DRAIN_CAP_S = 120
+// The edge's own cap on a drain, in seconds: systemd must not SIGKILL it before.
+const EDGE_DRAIN_CAP_S = DRAIN_TIMEOUT_MS / 1000
 // Who the edge runs as here: any unprivileged user shows the same; `mailbridge` is the
 // admin's to create.
 const UNPRIVILEGED = { user: 'nobody', group: 'nogroup' }
