@@ -5,6 +5,7 @@
  */
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3'
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs'
+import type { Config } from '../shared/config.ts'
 
 export interface QueueSpec {
   name: string
@@ -64,4 +65,27 @@ export async function ensureResources(
     }),
   ])
   return { ingestQueueUrl, webhookQueueUrl }
+}
+
+/**
+ * The variables that point another process (an edge, `mailbridge doctor`) at the
+ * endpoint, credentials, bucket and ingest queue of `config`, or at `endpoint` in front
+ * of them (a fault proxy).
+ */
+export function edgeEnv(
+  config: Config,
+  ingestQueueUrl: string,
+  endpoint = config.aws.endpoint,
+): NodeJS.ProcessEnv {
+  const { credentials } = config.aws
+  return {
+    ...(endpoint && { AWS_ENDPOINT_URL: endpoint }),
+    ...(credentials && {
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    }),
+    AWS_REGION: config.aws.region,
+    MAILBRIDGE_BUCKET: config.bucket,
+    MAILBRIDGE_INGEST_QUEUE: ingestQueueUrl,
+  }
 }

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url'
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { GetQueueAttributesCommand, PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs'
-import { ensureResources } from '../../local/resources.ts'
+import { edgeEnv, ensureResources } from '../../local/resources.ts'
 import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
 import { loadConfig } from '../../shared/config.ts'
 import { INCOMING_PREFIX } from '../../shared/mailbox-layout.ts'
@@ -75,14 +75,7 @@ export async function startEmulator(): Promise<BenchEmulator> {
       )
     return {
       pid: daemon.pid,
-      edgeEnv: () => ({
-        AWS_ENDPOINT_URL: endpoint,
-        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-        AWS_REGION: config.aws.region,
-        MAILBRIDGE_BUCKET: bucket,
-        MAILBRIDGE_INGEST_QUEUE: ingestQueueUrl,
-      }),
+      edgeEnv: () => edgeEnv(config, ingestQueueUrl),
       async queued() {
         const { Attributes } = await sqs.send(
           new GetQueueAttributesCommand({

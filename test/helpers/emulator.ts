@@ -6,7 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3'
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import { startFauxqs } from 'fauxqs'
 import type { IngestDeps } from '../../functions/ingest/ingest.ts'
-import { ensureResources } from '../../local/resources.ts'
+import { edgeEnv, ensureResources } from '../../local/resources.ts'
 import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
 import { type Config, loadConfig } from '../../shared/config.ts'
 import { createLogger } from '../../shared/logger.ts'
@@ -46,14 +46,7 @@ export async function startEmulator(
     sqs,
     bucket: config.bucket,
     ...resources,
-    env: (endpoint = server.address) => ({
-      AWS_ENDPOINT_URL: endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_REGION: config.aws.region,
-      MAILBRIDGE_BUCKET: config.bucket,
-      MAILBRIDGE_INGEST_QUEUE: resources.ingestQueueUrl,
-    }),
+    env: (endpoint) => edgeEnv(config, resources.ingestQueueUrl, endpoint),
     async stop() {
       s3.destroy()
       sqs.destroy()
