@@ -14,6 +14,7 @@ import { parseArgs, parseEnv } from 'node:util'
 import { findCommand, run } from '../shared/commands.ts'
 import { type Config, loadConfig } from '../shared/config.ts'
 import { ConfigError } from '../shared/errors.ts'
+import { nodeTooOld } from '../shared/node-version.ts'
 import { runDoctor } from './doctor.ts'
 import { UsageError } from './doctor-errors.ts'
 import { DEFAULT_ENV_FILE, DEFAULT_SOCKET, doctorExitCode, formatReport } from './doctor-report.ts'
@@ -192,6 +193,11 @@ async function printPostfixConfig(args: string[], io: Io): Promise<number> {
  */
 export async function main(argv: string[], io: Io = processIo): Promise<number | undefined> {
   const [command, ...args] = argv
+  const tooOld = nodeTooOld()
+  if (tooOld !== undefined) {
+    io.stderr(`mailbridge: ${tooOld}\n`)
+    return 1
+  }
   try {
     switch (command) {
       case 'edge':

@@ -10,23 +10,9 @@ import { Worker } from 'node:worker_threads'
 import type { HttpTimeouts } from '../shared/aws-clients.ts'
 import type { Config } from '../shared/config.ts'
 import type { Logger } from '../shared/logger.ts'
+import { workerScript } from '../shared/worker-script.ts'
 import { QueueSendError } from './errors.ts'
 import type { QueueSenderOptions } from './queue-sender.ts'
-
-// In the bundle (dist/edge/cli.mjs) the worker is dist/edge/queue-worker.mjs, built beside
-// it. From source it is the .ts file beside this one, which the worker can load only once
-// tsx is registered in it: Node 20 does not pass the main thread's loader hooks on.
-const FROM_SOURCE = import.meta.url.endsWith('.ts')
-
-function workerScript(): { script: string | URL; eval: boolean } {
-  if (!FROM_SOURCE) return { script: new URL('./queue-worker.mjs', import.meta.url), eval: false }
-  const tsx = import.meta.resolve('tsx/esm/api')
-  const worker = new URL('./queue-worker.ts', import.meta.url).href
-  return {
-    script: `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}) })`,
-    eval: true,
-  }
-}
 
 // The worker's garbage is short-lived (request and response objects); a small young
 // generation keeps its memory down at the cost of more, cheaper scavenges.
@@ -96,7 +82,8 @@ export class QueueThread implements MessageQueue {
   }
 
   #start(): Worker {
-    const { script, eval: isEval } = workerScript()
+    // In the bundle (dist/edge/cli.mjs) the worker is dist/edge/queue-worker.mjs, built beside it.
+    const { script, eval: isEval } = workerScript(import.meta.url, 'queue-worker')
     const worker = new Worker(script, {
       eval: isEval,
       workerData: this.#data,

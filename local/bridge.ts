@@ -1,7 +1,11 @@
 /**
- * The whole bridge in one process: the LMTP edge, pollers feeding the ingest and deliver
- * handlers exactly as Lambda's SQS event source would, and the API on an HTTP port. The
- * same handler code as in Lambda; only the wiring differs.
+ * The whole bridge in one process: the LMTP edge, the functions (pollers feeding the
+ * ingest and deliver handlers exactly as Lambda's SQS event source would), and the API on
+ * an HTTP port. The same handler code as in Lambda; only the wiring differs.
+ *
+ * With `threads`, as npm start runs it, the functions and the edge's SQS sends each run
+ * in a worker thread of their own, so that the bridge uses every core; without, all of it
+ * runs in this thread, where a test can reach it.
  */
 import type { AddressInfo } from 'node:net'
 import type { S3Client } from '@aws-sdk/client-s3'
@@ -9,15 +13,14 @@ import type { SQSClient } from '@aws-sdk/client-sqs'
 import { type ServerType, serve } from '@hono/node-server'
 import { Handoff, SEND_TIMEOUT_MS } from '../edge/handoff.ts'
 import { QueueSender } from '../edge/queue-sender.ts'
+import { QueueThread } from '../edge/queue-thread.ts'
 import { type RunningEdge, startEdge } from '../edge/start-edge.ts'
 import { createApp } from '../functions/api/app.ts'
-import { createDeliverHandler } from '../functions/deliver/deliver.ts'
-import { createIngestHandler } from '../functions/ingest/ingest.ts'
 import type { Config } from '../shared/config.ts'
 import { createLogger } from '../shared/logger.ts'
 import { MailboxStore } from '../shared/mailbox-store.ts'
 import { WebhookStore } from '../shared/webhook-store.ts'
-import { SqsPoller } from './sqs-poller.ts'
+import { startFunctions, startFunctionsThread } from './functions.ts'
 
 export interface BridgeOptions {
   config: Config
@@ -26,6 +29,8 @@ export interface BridgeOptions {
   ingestQueueUrl: string
   webhookQueueUrl: string
   apiKey: string
+  /** Functions and SQS sends in worker threads of their own (npm start). */
+  threads?: boolean
 }
 
 export interface RunningBridge {
@@ -46,34 +51,14 @@ function listenApi(app: ReturnType<typeof createApp>, host: string, port: number
 }
 
 export async function startBridge(options: BridgeOptions): Promise<RunningBridge> {
-  const { config, s3, sqs } = options
+  const { config, s3, sqs, ingestQueueUrl, webhookQueueUrl } = options
   const mailboxes = new MailboxStore(s3, config.bucket)
   const webhooks = new WebhookStore(s3, config.bucket)
 
-  const pollers = [
-    new SqsPoller({
-      sqs,
-      queueUrl: options.ingestQueueUrl,
-      region: config.aws.region,
-      logger: createLogger('ingest-poller'),
-      handler: createIngestHandler({
-        mailboxes,
-        webhooks,
-        objects: mailboxes.objects,
-        sqs,
-        webhookQueueUrl: options.webhookQueueUrl,
-        logger: createLogger('ingest'),
-      }),
-    }),
-    new SqsPoller({
-      sqs,
-      queueUrl: options.webhookQueueUrl,
-      region: config.aws.region,
-      logger: createLogger('deliver-poller'),
-      handler: createDeliverHandler({ mailboxes, webhooks, logger: createLogger('deliver') }),
-    }),
-  ]
-  await Promise.all(pollers.map((poller) => poller.start()))
+  const queues = { config, ingestQueueUrl, webhookQueueUrl }
+  const functions = options.threads
+    ? await startFunctionsThread(queues)
+    : await startFunctions({ ...queues, s3, sqs })
 
   const app = createApp({
     mailboxes,
@@ -83,18 +68,20 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   })
   const api = await listenApi(app, config.api.host, config.api.port)
 
+  const logger = createLogger('edge')
+  const sender = {
+    queueUrl: ingestQueueUrl,
+    maxBatchBytes: config.edge.queueMessageMaxBytes,
+    timeoutMs: SEND_TIMEOUT_MS,
+  }
   const edge = await startEdge({
     config: config.edge,
-    logger: createLogger('edge'),
+    logger,
     handoff: new Handoff({
       s3,
-      // In this thread: local mode is for trying things out, not for throughput.
-      queue: new QueueSender({
-        sqs,
-        queueUrl: options.ingestQueueUrl,
-        maxBatchBytes: config.edge.queueMessageMaxBytes,
-        timeoutMs: SEND_TIMEOUT_MS,
-      }),
+      queue: options.threads
+        ? new QueueThread({ ...sender, aws: config.aws }, logger)
+        : new QueueSender({ ...sender, sqs }),
       bucket: config.bucket,
       queueMessageMaxBytes: config.edge.queueMessageMaxBytes,
       maxMessageBytes: config.edge.maxMessageBytes,
@@ -107,9 +94,10 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     mailboxes,
     webhooks,
     async stop() {
-      // In the direction of the data: nothing new comes in, then what is queued drains.
+      // In the direction of the data: nothing new comes in, the batches in hand finish,
+      // and what is still queued waits in the queues (on disk) for the next start.
       await edge.close()
-      await Promise.all(pollers.map((poller) => poller.stop()))
+      await functions.stop()
       await new Promise<void>((resolve) => api.server.close(() => resolve()))
     },
   }

@@ -1,29 +1,37 @@
 /**
  * `npm start`: the whole bridge on this machine. With no AWS_ENDPOINT_URL it embeds an
- * S3/SQS emulator (fauxqs, speaking the real AWS wire protocol) and keeps everything in
- * memory; with AWS_ENDPOINT_URL it runs against that endpoint (LocalStack, MinIO + an SQS
+ * S3/SQS emulator (fauxqs, speaking the real AWS wire protocol) on loopback, in a thread
+ * of its own, and keeps its queues and objects in MAILBRIDGE_DATA_DIR (`data/` by
+ * default; `:memory:` for none), so a restart, or a crash, loses nothing acknowledged.
+ * With AWS_ENDPOINT_URL it runs against that endpoint (LocalStack, MinIO + an SQS
  * server), and with MAILBRIDGE_EMBEDDED=false against AWS itself.
  */
 import { randomBytes } from 'node:crypto'
-import { startFauxqs } from 'fauxqs'
 import { createS3Client, createSqsClient } from '../shared/aws-clients.ts'
 import { loadConfig } from '../shared/config.ts'
 import { createLogger } from '../shared/logger.ts'
+import { nodeTooOld } from '../shared/node-version.ts'
 import { startBridge } from './bridge.ts'
+import { type EmbeddedEmulator, startEmulatorThread } from './emulator.ts'
 import { ensureResources } from './resources.ts'
+
+const tooOld = nodeTooOld()
+if (tooOld !== undefined) {
+  process.stderr.write(`npm start: ${tooOld}\n`)
+  process.exit(1)
+}
 
 const logger = createLogger('local')
 const config = loadConfig()
 const apiKey = config.api.key ?? `mb_${randomBytes(18).toString('hex')}`
 
-let emulator: Awaited<ReturnType<typeof startFauxqs>> | undefined
+let emulator: EmbeddedEmulator | undefined
 if (config.local.embedded) {
-  emulator = await startFauxqs({
+  emulator = await startEmulatorThread({
     port: config.local.emulatorPort,
-    host: '127.0.0.1',
-    logger: false,
+    dataDir: config.local.dataDir,
   })
-  config.aws.endpoint = emulator.address
+  config.aws.endpoint = emulator.endpoint
   config.aws.forcePathStyle = true
   // The emulator checks no signature, but the SDK signs every request.
   config.aws.credentials = { accessKeyId: 'local', secretAccessKey: 'local' }
@@ -32,7 +40,7 @@ if (config.local.embedded) {
 const s3 = createS3Client(config.aws)
 const sqs = createSqsClient(config.aws)
 const resources = await ensureResources({ s3, sqs }, config)
-const bridge = await startBridge({ config, s3, sqs, apiKey, ...resources })
+const bridge = await startBridge({ config, s3, sqs, apiKey, ...resources, threads: true })
 
 const lmtp = bridge.edge.tcp ? `${bridge.edge.tcp.address}:${bridge.edge.tcp.port}` : undefined
 const api = `http://${bridge.api.address}:${bridge.api.port}`
@@ -44,7 +52,10 @@ const lines = [
   bridge.edge.socketPath && `  LMTP (socket)   ${bridge.edge.socketPath}`,
   `  HTTP API        ${api}`,
   `  API key         ${apiKey}${config.api.key ? '' : '   (random; set MAILBRIDGE_API_KEY to fix it)'}`,
-  `  S3/SQS          ${config.aws.endpoint ?? `AWS ${config.aws.region}`}${emulator ? ' (embedded emulator, in memory)' : ''}`,
+  `  Node            ${process.version} (${process.execPath})`,
+  `  S3/SQS          ${config.aws.endpoint ?? `AWS ${config.aws.region}`}${emulator ? ' (embedded emulator)' : ''}`,
+  emulator &&
+    `  data            ${config.local.dataDir ?? 'in memory: lost when this process ends (MAILBRIDGE_DATA_DIR=:memory:)'}`,
   `  domains         ${config.edge.domains.length ? config.edge.domains.join(', ') : 'every domain'}`,
   '',
   'Send a test message (another terminal):',

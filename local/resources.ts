@@ -4,7 +4,12 @@
  * emulator, LocalStack or MinIO + an SQS emulator. Creating what exists is a no-op.
  */
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3'
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs'
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs'
 import type { Config } from '../shared/config.ts'
 
 export interface QueueSpec {
@@ -20,14 +25,21 @@ export interface Resources {
   webhookQueueUrl: string
 }
 
+/**
+ * Creates the queue and its dead-letter queue, or finds them, and sets their attributes:
+ * set apart from CreateQueue, because SQS refuses to create a queue that exists with
+ * other attributes (a restart with another retry delay).
+ */
 async function createQueue(sqs: SQSClient, spec: QueueSpec): Promise<string> {
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${spec.name}-dlq` }))
   const attributes = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
   )
-  const queue = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: spec.name,
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: spec.name }))
+  if (!QueueUrl) throw new Error(`CreateQueue ${spec.name} returned no URL`)
+  await sqs.send(
+    new SetQueueAttributesCommand({
+      QueueUrl,
       Attributes: {
         VisibilityTimeout: String(spec.visibilityTimeout),
         RedrivePolicy: JSON.stringify({
@@ -37,30 +49,29 @@ async function createQueue(sqs: SQSClient, spec: QueueSpec): Promise<string> {
       },
     }),
   )
-  if (!queue.QueueUrl) throw new Error(`CreateQueue ${spec.name} returned no URL`)
-  return queue.QueueUrl
+  return QueueUrl
 }
 
 export async function ensureResources(
   clients: { s3: S3Client; sqs: SQSClient },
-  names: { bucket: string; ingestQueue: string; webhookQueue: string },
-  retryDelaySeconds = { ingest: 30, webhook: 10 },
+  config: Pick<Config, 'bucket' | 'ingestQueue' | 'webhookQueue' | 'local'>,
 ): Promise<Resources> {
   try {
-    await clients.s3.send(new CreateBucketCommand({ Bucket: names.bucket }))
+    await clients.s3.send(new CreateBucketCommand({ Bucket: config.bucket }))
   } catch (error) {
     const name = (error as { name?: string }).name
     if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw error
   }
+  const { retrySeconds } = config.local
   const [ingestQueueUrl, webhookQueueUrl] = await Promise.all([
     createQueue(clients.sqs, {
-      name: names.ingestQueue,
-      visibilityTimeout: retryDelaySeconds.ingest,
+      name: config.ingestQueue,
+      visibilityTimeout: retrySeconds.ingest,
       maxReceiveCount: 5,
     }),
     createQueue(clients.sqs, {
-      name: names.webhookQueue,
-      visibilityTimeout: retryDelaySeconds.webhook,
+      name: config.webhookQueue,
+      visibilityTimeout: retrySeconds.webhook,
       maxReceiveCount: 8,
     }),
   ])

@@ -5,6 +5,7 @@
  * visibility timeout (and to move to the dead-letter queue after maxReceiveCount).
  */
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -66,11 +67,15 @@ export class SqsPoller {
   async start(): Promise<void> {
     const { sqs, queueUrl } = this.#options
     const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['QueueArn', 'VisibilityTimeout'],
+      }),
     )
     const queueArn = Attributes?.QueueArn ?? queueUrl
+    const visibility = Number(Attributes?.VisibilityTimeout ?? 30)
     const count = this.#options.concurrency ?? 2
-    this.#loops = Array.from({ length: count }, () => this.#loop(queueArn))
+    this.#loops = Array.from({ length: count }, () => this.#loop(queueArn, visibility))
   }
 
   /** Stops receiving and waits for the batches in hand to finish. */
@@ -79,7 +84,32 @@ export class SqsPoller {
     await Promise.all(this.#loops)
   }
 
-  async #loop(queueArn: string): Promise<void> {
+  /**
+   * Keeps the records in hand hidden while the handler works on them, as Lambda's function
+   * timeout would bound it: without it a record that takes longer than the visibility
+   * timeout (a 45 MB message on a busy machine) is handed to a second poller meanwhile.
+   */
+  #keepHidden(records: SQSRecord[], visibility: number): () => void {
+    const { sqs, queueUrl, logger } = this.#options
+    const timer = setInterval(
+      () => {
+        const entries = records.map((record, index) => ({
+          Id: String(index),
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: visibility,
+        }))
+        sqs
+          .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }))
+          .catch((error: unknown) =>
+            logger.warn({ err: error, queueUrl }, 'visibility not extended'),
+          )
+      },
+      (visibility * 1000) / 2,
+    )
+    return () => clearInterval(timer)
+  }
+
+  async #loop(queueArn: string, visibility: number): Promise<void> {
     const { sqs, queueUrl, region, handler, logger } = this.#options
     const signal = this.#abort.signal
     while (!signal.aborted) {
@@ -103,6 +133,7 @@ export class SqsPoller {
       }
       if (messages.length === 0) continue
       const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, queueArn, region)) }
+      const release = this.#keepHidden(event.Records, visibility)
       try {
         const { batchItemFailures } = await handler(event)
         const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier))
@@ -121,6 +152,8 @@ export class SqsPoller {
       } catch (error) {
         // As in Lambda: a handler that throws leaves the whole batch for a retry.
         logger.error({ err: error, queueUrl }, 'batch failed')
+      } finally {
+        release()
       }
     }
   }

@@ -14,7 +14,8 @@ import { build } from 'esbuild'
 const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } })
 const outdir = values.outdir as string
 
-// What to bundle: Lambda runs Node 22; the edge runs on the mail host's Node 20.19 or newer.
+// What to bundle: Lambda runs Node 22, and so does the edge (bin/mailbridge runs the
+// node@22 that npm installs).
 const BUNDLES = [
   {
     name: 'ingest',
@@ -39,7 +40,7 @@ const BUNDLES = [
     name: 'edge',
     entry: 'edge/cli.ts',
     outfile: 'edge/cli.mjs',
-    target: 'node20',
+    target: 'node22',
     minify: false,
   },
   // The edge's SQS sender thread (edge/queue-thread.ts), which loads it from beside cli.mjs.
@@ -47,7 +48,7 @@ const BUNDLES = [
     name: 'edge-queue',
     entry: 'edge/queue-worker.ts',
     outfile: 'edge/queue-worker.mjs',
-    target: 'node20',
+    target: 'node22',
     minify: false,
   },
 ]

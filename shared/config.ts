@@ -7,6 +7,7 @@
  * A variable set in the environment wins over the file.
  */
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { ConfigError } from './errors.ts'
 
 export interface SocketListenerConfig {
@@ -59,8 +60,26 @@ export interface Config {
     emulatorPort: number
     /** False runs local mode against AWS itself (no AWS_ENDPOINT_URL, no emulator). */
     embedded: boolean
+    /**
+     * Where the embedded emulator keeps queues and objects (MAILBRIDGE_DATA_DIR, absolute);
+     * undefined when it is `:memory:`, for tests and throwaway runs.
+     */
+    dataDir: string | undefined
+    /**
+     * Seconds a received queue message stays hidden in local mode's queues: the delay
+     * before a failed record, or one in hand when the process died, is tried again.
+     */
+    retrySeconds: { ingest: number; webhook: number }
   }
 }
+
+/**
+ * The largest message the bridge stores, and so the most the edge may advertise as SIZE:
+ * tested end to end at 45 MB (test/e2e/local-big-messages.test.ts). Ingest holds a
+ * message and its parse in memory, and a 1536 MB Lambda has room for this much, not for
+ * any size; the edge must never answer 250 to what cannot be stored.
+ */
+export const MAX_MESSAGE_BYTES = 50 * 1024 * 1024
 
 type Source = Record<string, unknown>
 
@@ -136,6 +155,12 @@ function domains(source: Source, name: string): string[] {
   return list
 }
 
+/** A directory, absolute; `:memory:` for none. Relative paths are from the working directory. */
+function dataDir(source: Source, name: string): string | undefined {
+  const text = read(source, name) ?? 'data'
+  return text === ':memory:' ? undefined : resolve(text)
+}
+
 function loadFile(env: Source): Source {
   const path = read(env, 'MAILBRIDGE_CONFIG')
   if (path === undefined) return {}
@@ -194,9 +219,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxMessageBytes: integer(
         source,
         'MAILBRIDGE_MAX_MESSAGE_BYTES',
-        50 * 1024 * 1024,
+        MAX_MESSAGE_BYTES,
         1024,
-        2 ** 31,
+        MAX_MESSAGE_BYTES,
       ),
       // 256 KiB: the limit of queues created before 2025 and of most emulators.
       queueMessageMaxBytes: integer(
@@ -224,6 +249,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     local: {
       emulatorPort: integer(source, 'MAILBRIDGE_EMULATOR_PORT', 4566, 0, 65535),
       embedded: endpoint === undefined && boolean(source, 'MAILBRIDGE_EMBEDDED', true),
+      dataDir: dataDir(source, 'MAILBRIDGE_DATA_DIR'),
+      retrySeconds: {
+        ingest: integer(source, 'MAILBRIDGE_LOCAL_INGEST_RETRY_SECONDS', 30, 1, 43_200),
+        webhook: integer(source, 'MAILBRIDGE_LOCAL_WEBHOOK_RETRY_SECONDS', 30, 1, 43_200),
+      },
     },
   }
 }

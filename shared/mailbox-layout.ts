@@ -35,6 +35,11 @@ export function incomingRawKey(id: string): string {
   return `${INCOMING_PREFIX}${id}.eml`
 }
 
+/** True for a key incomingRawKey() makes: a staged message, and nothing else in the bucket. */
+export function isIncomingRawKey(key: string): boolean {
+  return /^incoming\/[0-9A-Z]{26}\.eml$/.test(key)
+}
+
 export function mailboxPrefix(address: string): string {
   return `${MAILBOXES_PREFIX}${encodeURIComponent(mailboxName(address))}/`
 }

@@ -7,6 +7,11 @@ import type { QueuedMessage } from './envelope.ts'
 
 // Characters of the text body kept in a summary, enough for a list view.
 const SNIPPET_CHARS = 200
+// Characters of the text and the HTML body kept in the parsed message (1 Mi): far more
+// than people write, and it bounds what the parsed JSON, the API's answer and a webhook
+// can grow to (a body of control characters grows sixfold as JSON). A longer body is cut
+// there, and said to be; the raw source always has all of it.
+export const BODY_CHARS = 1024 * 1024
 
 export interface MailAddress {
   /** The address, as written in the header. */
@@ -51,8 +56,12 @@ export interface StoredMessage {
   /** The Message-ID header, with angle brackets. */
   messageId: string | null
   inReplyTo: string | null
+  /** The text body, its first BODY_CHARS characters when `truncated` says so. */
   text: string | null
+  /** The HTML body, its first BODY_CHARS characters when `truncated` says so. */
   html: string | null
+  /** Bodies cut at BODY_CHARS characters; set only when one was. Read `raw` for all. */
+  truncated?: { text: boolean; html: boolean }
   /** Every header, in order, with its name as written and its value decoded. */
   headers: { name: string; value: string }[]
   attachments: AttachmentInfo[]
@@ -98,6 +107,11 @@ function byteLength(content: ArrayBuffer | Uint8Array | string): number {
   return typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength
 }
 
+function cut(body: string | undefined): string | null {
+  if (body === undefined) return null
+  return body.length > BODY_CHARS ? body.slice(0, BODY_CHARS) : body
+}
+
 /** The stored form of a parsed message, as delivered to one mailbox. */
 export function buildStoredMessage(
   queued: QueuedMessage,
@@ -120,8 +134,8 @@ export function buildStoredMessage(
     date: email.date ?? null,
     messageId: email.messageId ?? null,
     inReplyTo: email.inReplyTo ?? null,
-    text: email.text ?? null,
-    html: email.html ?? null,
+    text: cut(email.text),
+    html: cut(email.html),
     headers: email.headers.map(({ originalKey, value }) => ({ name: originalKey, value })),
     attachments: email.attachments.map((attachment, index) => ({
       index,
@@ -132,6 +146,11 @@ export function buildStoredMessage(
       disposition: attachment.disposition,
     })),
   }
+  const truncated = {
+    text: (email.text?.length ?? 0) > BODY_CHARS,
+    html: (email.html?.length ?? 0) > BODY_CHARS,
+  }
+  if (truncated.text || truncated.html) message.truncated = truncated
   if (parseError !== undefined) message.parseError = parseError
   return message
 }

@@ -7,6 +7,12 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3'
+import { Upload } from '@aws-sdk/lib-storage'
+
+// Bodies up to this size go in one PutObject; bigger ones as a multipart upload of parts
+// this size. A single PUT may be 5 GB on AWS, but S3-compatible servers refuse far less
+// (the embedded emulator 11 MiB), and a part must be at least 5 MiB.
+export const PART_BYTES = 8 * 1024 * 1024
 
 function isNotFound(error: unknown): boolean {
   const name = (error as { name?: string }).name
@@ -35,9 +41,14 @@ export class S3Objects {
   }
 
   async putBytes(key: string, body: Uint8Array, contentType: string): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
-    )
+    const params = { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }
+    if (body.byteLength <= PART_BYTES) {
+      await this.s3.send(new PutObjectCommand(params))
+      return
+    }
+    // One part in flight at a time, so memory stays near the body's own size; a failed
+    // upload is aborted (lib-storage's default), leaving no parts behind.
+    await new Upload({ client: this.s3, params, partSize: PART_BYTES, queueSize: 1 }).done()
   }
 
   async putJson(key: string, value: unknown): Promise<void> {

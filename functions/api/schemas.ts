@@ -83,6 +83,9 @@ export const StoredMessageSchema = z
     inReplyTo: z.string().nullable(),
     text: z.string().nullable(),
     html: z.string().nullable(),
+    truncated: z.object({ text: z.boolean(), html: z.boolean() }).optional().openapi({
+      description: 'Set when a body was cut at 1 Mi characters; the raw source has all of it',
+    }),
     headers: z
       .array(z.object({ name: z.string(), value: z.string() }))
       .openapi({ description: 'Every header in order, value decoded' }),

@@ -8,7 +8,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import { parseQueuedMessage, type QueuedMessage, type WebhookJob } from '../../shared/envelope.ts'
 import { MalformedRecordError } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/logger.ts'
-import { mailboxName } from '../../shared/mailbox-layout.ts'
+import { isIncomingRawKey, mailboxName } from '../../shared/mailbox-layout.ts'
 import type { MailboxStore } from '../../shared/mailbox-store.ts'
 import { buildStoredMessage, parseMail } from '../../shared/message.ts'
 import type { S3Objects } from '../../shared/s3-objects.ts'
@@ -59,6 +59,11 @@ async function loadRaw(queued: QueuedMessage, objects: S3Objects): Promise<Uint8
   const { bucket, key } = queued.raw.s3
   if (bucket !== objects.bucket) {
     throw new MalformedRecordError(`raw message is in bucket ${bucket}, not ${objects.bucket}`)
+  }
+  // Only what an edge stages: a forged record must not have ingest read (and store as
+  // mail) a webhook secret or another mailbox's message.
+  if (!isIncomingRawKey(key)) {
+    throw new MalformedRecordError(`raw message key ${key} is not a staged message`)
   }
   const raw = await objects.getBytes(key)
   if (raw === undefined) throw new MalformedRecordError(`staged raw message ${key} is missing`)

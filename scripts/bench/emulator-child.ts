@@ -4,10 +4,10 @@
  * one line once listening; stops on SIGTERM/SIGINT, or when its stdin closes (the bench
  * died without stopping it).
  */
-import { startFauxqs } from 'fauxqs'
+import { startEmulator } from '../../local/emulator.ts'
 
-const server = await startFauxqs({ port: 0, logger: false, host: '127.0.0.1' })
-process.stdout.write(`${JSON.stringify({ address: server.address })}\n`)
+const server = await startEmulator({ port: 0, dataDir: undefined })
+process.stdout.write(`${JSON.stringify({ address: server.endpoint })}\n`)
 
 let stopping = false
 async function stop() {

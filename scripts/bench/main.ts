@@ -12,6 +12,7 @@ import { measureBigMessage } from './big-message.ts'
 import { EDGE_BUNDLE } from './edge-process.ts'
 import { startEmulator } from './emulator.ts'
 import type { Load } from './load.ts'
+import { startLocalModeServer } from './local-mode.ts'
 import { describeMachine, formatMachine } from './machine.ts'
 import { ensurePeers } from './peers.ts'
 import { readMemory } from './proc.ts'
@@ -37,6 +38,8 @@ const PLAN: Omit<Load, 'sessions'>[] = [
   { size: 1_000_000, reuse: true, messages: 1_000 },
   { size: 1_000_000, reuse: false, messages: 1_000 },
 ]
+// Local mode (npm start) end to end, accepted and stored, beside Dovecot under the same load.
+const LOCAL_PLAN: Load = { size: 10_000, reuse: true, messages: 2_000, sessions: 10 }
 
 // esbuild bundles everything in seconds; this is a stuck build (ms).
 const BUILD_TIMEOUT_MS = 120_000
@@ -91,6 +94,16 @@ async function main(): Promise<void> {
       rows.push(row)
     }
   }
+  const local = { ...LOCAL_PLAN, messages: Math.max(20, Math.round(LOCAL_PLAN.messages * scale)) }
+  for (const server of ['dovecot', 'local'] as const) {
+    log(`${server}, ${local.messages} × ${sizeLabel(local.size)}, ${local.sessions} sessions`)
+    const row =
+      server === 'dovecot'
+        ? await runRow(startDovecotServer, local)
+        : await runRow(startLocalModeServer, local)
+    log(`  ${row.seconds.toFixed(2)} s, ${rate(row).toFixed(0)} msg/s`)
+    rows.push(row)
+  }
   log('one 50 MB message into a fresh edge')
   const big = await measureBigMessage(emulator)
   const emulatorMemory = readMemory(emulator.pid)
@@ -103,7 +116,7 @@ async function main(): Promise<void> {
       '',
       `mailbridge bench, ${date.toISOString()} (${minutes.toFixed(1)} min)`,
       formatMachine(machine),
-      `load: smtp-source -L -s ${SESSIONS}; latency probe: 1 more connection, 1 message at a time`,
+      `load: smtp-source -L -s SESSIONS; latency probe: 1 more connection, 1 message at a time; local rows are timed until every message is stored`,
       '',
       formatTable(rows),
       '',

@@ -1,14 +1,15 @@
 /**
  * The two servers under test behind one small interface, so that a row runs the same way
  * for both: where to connect, which processes to measure, and how many messages the server
- * really holds (Dovecot: files in maildir new/; the edge: messages in the SQS queue).
+ * really holds (Dovecot: files in maildir new/; the edge: messages in the SQS queue; local
+ * mode, in local-mode.ts: messages in their mailboxes).
  */
 import { startDovecot } from './dovecot.ts'
 import { startEdgeProcess } from './edge-process.ts'
 import type { BenchEmulator } from './emulator.ts'
 import type { Target } from './lmtp-client.ts'
 
-export type ServerName = 'dovecot' | 'edge'
+export type ServerName = 'dovecot' | 'edge' | 'local'
 
 export interface ServerUnderTest {
   name: ServerName
@@ -19,6 +20,11 @@ export interface ServerUnderTest {
   pids(): number[]
   /** Messages the server holds now, counted where it stores them. */
   holds(): Promise<number>
+  /**
+   * True when a message is held some time after its 250 (local mode stores it in its
+   * mailbox after the queue): its row is timed until it holds every one.
+   */
+  storesLater?: boolean
   stop(): Promise<void>
 }
 

@@ -1,61 +1,77 @@
 /**
  * `npm start` as a newcomer runs it: the process starts on the embedded emulator, prints
- * where it listens, the copy-paste send command delivers, the message reads back over the
- * API, and SIGTERM stops it cleanly.
+ * where it listens and where it keeps its data, the copy-paste send command delivers, the
+ * message reads back over the API, every port it opened is on loopback, and SIGTERM stops
+ * it cleanly. Stops in the middle of a burst are local-restart.test.ts.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { LOCAL_API_KEY, startLocalMode } from '../helpers/local-mode.ts'
 import { run } from '../helpers/system.ts'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url))
 const SEND_TEST = fileURLToPath(new URL('../../scripts/send-test.ts', import.meta.url))
 
-async function waitForOutput(child: ChildProcess, re: RegExp, timeoutMs: number) {
-  let output = ''
-  return new Promise<RegExpMatchArray>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no ${re} within ${timeoutMs} ms:\n${output}`)),
-      timeoutMs,
-    )
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-      const match = output.match(re)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match)
-      }
-    })
-  })
+/** The addresses `pid` listens on for TCP, from /proc (Linux), e.g. `127.0.0.1:2424`. */
+function listeningAddresses(pid: number): string[] {
+  const inodes = new Set<string>()
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = readlinkSync(`/proc/${pid}/fd/${fd}`).match(/^socket:\[(\d+)\]$/)
+      if (match?.[1]) inodes.add(match[1])
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const out: string[] = []
+  for (const table of ['tcp', 'tcp6']) {
+    const lines = readFileSync(`/proc/${pid}/net/${table}`, 'utf8').trim().split('\n').slice(1)
+    for (const line of lines) {
+      const [, local = '', , state, , , , , , inode = ''] = line.trim().split(/\s+/)
+      // 0A is LISTEN.
+      if (state !== '0A' || !inodes.has(inode)) continue
+      const [hex = '', port = ''] = local.split(':')
+      const address =
+        hex.length === 8
+          ? (hex.match(/../g) ?? [])
+              .reverse()
+              .map((byte) => Number.parseInt(byte, 16))
+              .join('.')
+          : hex === '00000000000000000000000001000000'
+            ? '::1'
+            : `[${hex}]`
+      out.push(`${address}:${Number.parseInt(port, 16)}`)
+    }
+  }
+  return out
 }
 
 test('npm start runs the whole bridge; the printed commands send and read a message', async () => {
-  const child = spawn(TSX, ['local/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      MAILBRIDGE_LMTP_PORT: '0',
-      MAILBRIDGE_API_PORT: '0',
-      MAILBRIDGE_EMULATOR_PORT: '0',
-      MAILBRIDGE_API_KEY: 'local-test-key',
-      MAILBRIDGE_DOMAINS: 'local.test',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const dataDir = await mkdtemp(join(tmpdir(), 'mailbridge-data-'))
+  const local = await startLocalMode({
+    MAILBRIDGE_DATA_DIR: join(dataDir, 'here'),
+    MAILBRIDGE_DOMAINS: 'local.test',
   })
   try {
-    const [banner = ''] = await waitForOutput(
-      child,
-      /mailbridge is running[\s\S]*Get a webhook[^\n]*\n[^\n]*\n/,
-      30_000,
-    )
+    const { banner } = local
     const send = banner.match(/npm run send-test -- --lmtp (\S+) --to (\S+)/)
     const read = banner.match(/curl -s -H 'Authorization: Bearer local-test-key' (\S+)/)
     assert.ok(send && read, banner)
-    assert.match(banner, /API key {9}local-test-key/)
+    assert.match(banner, new RegExp(`API key {9}${LOCAL_API_KEY}`))
+    assert.match(banner, /Node {12}v2[2-9]\./)
+    // The data directory is made, private, and said where it is.
+    assert.match(banner, new RegExp(`data {12}${join(dataDir, 'here')}`))
+    assert.equal((await stat(join(dataDir, 'here'))).mode & 0o777, 0o700)
+
+    // Edge, API and emulator: three listeners at least, all on loopback.
+    const listening = listeningAddresses(local.child.pid ?? 0)
+    assert.ok(listening.length >= 3, `listening on ${listening.join(', ')}`)
+    for (const address of listening) assert.match(address, /^(127\.\d+\.\d+\.\d+|::1):\d+$/)
 
     const sent = await run(TSX, [SEND_TEST, '--lmtp', send[1] ?? '', '--to', send[2] ?? ''])
     assert.match(
@@ -67,7 +83,7 @@ test('npm start runs the whole bridge; the printed commands send and read a mess
     let messages: { subject: string }[] = []
     for (let i = 0; i < 100 && messages.length === 0; i++) {
       const response = await fetch(read[1] ?? '', {
-        headers: { authorization: 'Bearer local-test-key' },
+        headers: { authorization: `Bearer ${LOCAL_API_KEY}` },
       })
       assert.equal(response.status, 200)
       messages = ((await response.json()) as { messages: { subject: string }[] }).messages
@@ -76,10 +92,18 @@ test('npm start runs the whole bridge; the printed commands send and read a mess
     assert.equal(messages.length, 1)
     assert.match(messages[0]?.subject ?? '', /^mailbridge test /)
 
-    child.kill('SIGTERM')
-    const [code] = await once(child, 'exit')
-    assert.equal(code, 0)
+    assert.equal(await local.stop('SIGTERM'), 0)
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL')
+    await local.stop('SIGKILL')
+    await rm(dataDir, { recursive: true, force: true })
+  }
+})
+
+test('MAILBRIDGE_DATA_DIR=:memory: runs in memory and says so in the banner', async () => {
+  const local = await startLocalMode({ MAILBRIDGE_DATA_DIR: ':memory:' })
+  try {
+    assert.match(local.banner, /data {12}in memory: lost when this process ends/)
+  } finally {
+    await local.stop('SIGTERM')
   }
 })

@@ -15,6 +15,7 @@ import { DRAIN_TIMEOUT_MS } from '../../edge/start-edge.ts'
 import { type EdgeProcess, startEdgeProcess } from '../helpers/edge-process.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { type Postfix, startPostfix } from '../helpers/postfix.ts'
+import { needRunAs, type ReadableCopy, readableCopy } from '../helpers/readable-copy.ts'
 import { findCommand, needCommands, needRoot, run } from '../helpers/system.ts'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '')
@@ -30,6 +31,7 @@ let dir: string
 let emulator: Emulator
 let postfix: Postfix | undefined
 let edge: EdgeProcess | undefined
+let copy: ReadableCopy | undefined
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mailbridge-unit-'))
@@ -40,6 +42,7 @@ after(async () => {
   await edge?.stop('SIGKILL')
   await postfix?.stop()
   await emulator.stop()
+  await copy?.remove()
   await rm(dir, { recursive: true, force: true })
 })
 
@@ -112,26 +115,17 @@ async function privilegesOfUnit(capabilities: 'as in the unit' | 'none'): Promis
 }
 
 /** The unit's command line under setpriv with `privileges` (systemd starts it from /). */
-function asUnit(privileges: string[]): [string, ...string[]] {
-  return ['setpriv', ...privileges, join(REPO, 'bin/mailbridge'), 'edge']
+function asUnit(mailbridge: string, privileges: string[]): [string, ...string[]] {
+  return ['setpriv', ...privileges, mailbridge, 'edge']
 }
 
 test('as an unprivileged user with only the unit’s capabilities, the edge owns private/ and takes mail', async (t) => {
   if (!needCommands(t, ['postfix', 'sendmail', 'postqueue'])) return
   if (!needRoot(t)) return
-  // The checkout must be readable by that user (it is under /opt/mailbridge when installed).
-  const readable = await run('setpriv', [
-    `--reuid=${UNPRIVILEGED.user}`,
-    `--regid=${UNPRIVILEGED.group}`,
-    '--clear-groups',
-    'test',
-    '-r',
-    join(REPO, 'edge/cli.ts'),
-  ])
-  if (readable.exitCode !== 0) {
-    t.skip(`${REPO} is not readable by ${UNPRIVILEGED.user}: cannot run the edge as that user here`)
-    return
-  }
+  if (!(await needRunAs(t, UNPRIVILEGED))) return
+  // As installed under /opt/mailbridge: bin/mailbridge and the bundle, with Node, where
+  // that user may read them (the checkout may be in a 0700 home).
+  copy = await readableCopy({ edge: true })
   postfix = await startPostfix({
     domain: DOMAIN,
     lmtp: { socketPath: 'private/mailbridge-lmtp' },
@@ -139,7 +133,7 @@ test('as an unprivileged user with only the unit’s capabilities, the edge owns
   })
   const socketPath = join(postfix.queueDir, 'private', 'mailbridge-lmtp')
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
+    PATH: copy.path,
     AWS_EC2_METADATA_DISABLED: 'true',
     ...emulator.env(),
     MAILBRIDGE_DOMAINS: DOMAIN,
@@ -154,7 +148,7 @@ test('as an unprivileged user with only the unit’s capabilities, the edge owns
   assert.equal(privateDir.mode & 0o777, 0o700, 'private/ is closed to all but postfix')
 
   // Without the capabilities it cannot even look into private/: it stops at start.
-  const [command, ...args] = asUnit(await privilegesOfUnit('none'))
+  const [command, ...args] = asUnit(copy.mailbridge, await privilegesOfUnit('none'))
   const bare = await run(command, args, { env, cwd: '/' })
   const bareOutput = bare.stdout + bare.stderr
   assert.ok(bare.exitCode !== 0 && bare.exitCode !== null, bareOutput)
@@ -162,7 +156,7 @@ test('as an unprivileged user with only the unit’s capabilities, the edge owns
 
   // With them it starts (startEdgeProcess throws with the output if it does not).
   edge = await startEdgeProcess(env, {
-    argv: asUnit(await privilegesOfUnit('as in the unit')),
+    argv: asUnit(copy.mailbridge, await privilegesOfUnit('as in the unit')),
     cleanEnv: true,
     cwd: '/',
   })

@@ -15,6 +15,7 @@ import { type RunningHealthServer, startHealthServer } from '../../edge/health-s
 import { startTestEdge, type TestEdge } from '../helpers/edge.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { freePort } from '../helpers/postfix.ts'
+import { NOBODY, needRunAs, readableCopy, setprivAs } from '../helpers/readable-copy.ts'
 import { needCommands, needRoot, type RunResult, run, runOk } from '../helpers/system.ts'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
@@ -203,12 +204,11 @@ test('bin/mailbridge runs from any directory, through a symlink', async () => {
 test('doctor as a user other than root or postfix: the permission bits decide', async (t) => {
   if (!needCommands(t, ['postfix'])) return
   if (!needRoot(t)) return
-  const asNobody = ['--reuid=nobody', '--regid=nogroup', '--clear-groups']
-  const readable = await run('setpriv', [...asNobody, 'test', '-r', join(REPO, 'edge/cli.ts')])
-  if (readable.exitCode !== 0) {
-    t.skip(`${REPO} is not readable by nobody: cannot run the doctor as that user here`)
-    return
-  }
+  if (!(await needRunAs(t, NOBODY))) return
+  // bin/mailbridge and the bundle, with Node, where nobody may read them: the checkout may
+  // be in a 0700 home.
+  const copy = await readableCopy({ edge: true })
+  t.after(() => copy.remove())
   const socketDir = join(dir, 'bits')
   await mkdir(socketDir, { mode: 0o755 })
   const path = join(socketDir, 'lmtp.sock')
@@ -220,10 +220,10 @@ test('doctor as a user other than root or postfix: the permission bits decide', 
     const doctorAsNobody = () =>
       run(
         'setpriv',
-        [...asNobody, join(REPO, 'bin/mailbridge'), 'doctor', '--no-settings', '--timeout', '3'],
+        [...setprivAs(NOBODY), copy.mailbridge, 'doctor', '--no-settings', '--timeout', '3'],
         {
           env: {
-            PATH: process.env.PATH,
+            PATH: copy.path,
             AWS_EC2_METADATA_DISABLED: 'true',
             AWS_ACCESS_KEY_ID: 'test',
             AWS_SECRET_ACCESS_KEY: 'test',

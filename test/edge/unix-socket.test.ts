@@ -13,6 +13,7 @@ import { SocketPathError } from '../../edge/errors.ts'
 import { startTestEdge } from '../helpers/edge.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { RawLmtp } from '../helpers/raw-lmtp.ts'
+import { NOBODY, needRunAs, readableCopy, setprivAs } from '../helpers/readable-copy.ts'
 import { needCommands, needRoot, run, runOk } from '../helpers/system.ts'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
@@ -81,36 +82,26 @@ test('a socket this user may not connect to is left alone, not taken for stale',
   // Only a refused connect() proves a socket dead. As an unprivileged user, a root-owned
   // 0600 socket answers EACCES: a live edge's socket must not be removed for that.
   if (!needRoot(t)) return
+  if (!(await needRunAs(t, NOBODY))) return
   const shared = join(dir, 'shared')
   await mkdir(shared, { mode: 0o777 })
   await chmod(shared, 0o777)
   await chmod(dir, 0o755)
   const path = join(shared, 'root-only.sock')
+  // Bundled, with Node, into a copy user nobody may read: the checkout may be in a 0700 home.
+  const copy = await readableCopy({
+    scripts: {
+      clear:
+        `import { clearStaleSocket } from ${JSON.stringify(join(REPO, 'edge/unix-socket.ts'))}\n` +
+        `await clearStaleSocket(${JSON.stringify(path)}).then(() => console.log('cleared'), (e) => console.log(e.message))\n`,
+    },
+  })
+  t.after(() => copy.remove())
   const live = createServer((socket) => socket.on('error', () => {}).end('220 live\r\n'))
   await new Promise<void>((resolve) => live.listen(path, resolve))
   await chmod(path, 0o600)
-  const script = join(dir, 'clear.mts')
-  await writeFile(
-    script,
-    `import { clearStaleSocket } from ${JSON.stringify(join(REPO, 'edge/unix-socket.ts'))}\n` +
-      `await clearStaleSocket(${JSON.stringify(path)}).then(() => console.log('cleared'), (e) => console.log(e.message))\n`,
-  )
   try {
-    const loader = join(REPO, 'node_modules/tsx/dist/loader.mjs')
-    const result = await run('setpriv', [
-      '--reuid=nobody',
-      '--regid=nogroup',
-      '--clear-groups',
-      process.execPath,
-      '--import',
-      loader,
-      script,
-    ])
-    if (/EACCES|permission denied/i.test(result.stderr) && !result.stdout) {
-      // The checkout itself is not readable by nobody (a 0700 home, say).
-      t.skip(`cannot run code as nobody from ${REPO}: ${result.stderr.split('\n')[0]}`)
-      return
-    }
+    const result = await run('setpriv', [...setprivAs(NOBODY), copy.node, copy.scripts.clear])
     assert.match(result.stdout, /may be in use \(.*(EACCES|permission denied)/i, result.stderr)
     assert.ok((await stat(path)).isSocket(), 'the live socket is still there')
   } finally {

@@ -5,6 +5,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { createIngestHandler } from '../../functions/ingest/ingest.ts'
 import { RETRY_WINDOW_MS } from '../../functions/ingest/retries.ts'
 import { parseWebhookJob, type QueuedMessage } from '../../shared/envelope.ts'
+import { incomingRawKey, rawKey, WEBHOOKS_PREFIX } from '../../shared/mailbox-layout.ts'
 import type { MailboxStore } from '../../shared/mailbox-store.ts'
 import { newMessageId } from '../../shared/message-id.ts'
 import type { WebhookStore } from '../../shared/webhook-store.ts'
@@ -19,7 +20,10 @@ let webhooks: WebhookStore
 let handler: ReturnType<typeof createIngestHandler>
 
 before(async () => {
-  emulator = await startEmulator({}, { ingest: 1, webhook: 1 })
+  emulator = await startEmulator({
+    MAILBRIDGE_LOCAL_INGEST_RETRY_SECONDS: '1',
+    MAILBRIDGE_LOCAL_WEBHOOK_RETRY_SECONDS: '1',
+  })
   const deps = ingestDeps(emulator, 'test-ingest')
   mailboxes = deps.mailboxes
   webhooks = deps.webhooks
@@ -75,9 +79,11 @@ test('a redelivered record creates no duplicate message and no duplicate webhook
 })
 
 test('a raw message staged in S3 by the edge is read from there', async () => {
-  const key = 'incoming/staged-test.eml'
+  const id = newMessageId()
+  const key = incomingRawKey(id)
   await emulator.s3.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: key, Body: fixture }))
   const queued = queuedMessage(fixture, ['staged@example.com'], {
+    id,
     raw: { s3: { bucket: emulator.bucket, key } },
   })
   const result = await handler(sqsEvent(sqsRecord(JSON.stringify(queued))))
@@ -89,7 +95,7 @@ test('a raw message staged in S3 by the edge is read from there', async () => {
 test('failed records are reported one by one; the good ones in the batch are stored', async () => {
   const good = queuedMessage(fixture, ['batch@example.com'])
   const missingStaged = queuedMessage(fixture, ['batch@example.com'], {
-    raw: { s3: { bucket: emulator.bucket, key: 'incoming/never-uploaded.eml' } },
+    raw: { s3: { bucket: emulator.bucket, key: incomingRawKey(newMessageId()) } },
   })
   const records = [
     sqsRecord('{not json'),
@@ -104,6 +110,29 @@ test('failed records are reported one by one; the good ones in the batch are sto
   )
   assert.equal(await mailboxes.has('batch@example.com', good.id), true)
   assert.equal(await mailboxes.count('batch@example.com'), 1)
+})
+
+test('a record naming anything but a staged message is refused, and nothing is stored', async () => {
+  // A forged queue message pointing at a webhook endpoint's object (its secret) or at
+  // another mailbox's mail: ingest must not read either and store it as mail.
+  const endpoint = await webhooks.create({ url: 'http://127.0.0.1:9/', mailbox: null })
+  const victim = queuedMessage(fixture, ['victim@example.com'])
+  await handler(sqsEvent(sqsRecord(JSON.stringify(victim))))
+  const keys = [
+    `${WEBHOOKS_PREFIX}${endpoint.id}.json`,
+    rawKey('victim@example.com', victim.id),
+    `incoming/../${WEBHOOKS_PREFIX}${endpoint.id}.json`,
+  ]
+  for (const key of keys) {
+    assert.notEqual(await mailboxes.objects.getBytes(key.replace('incoming/../', '')), undefined)
+    const forged = queuedMessage(fixture, ['thief@example.com'], {
+      raw: { s3: { bucket: emulator.bucket, key } },
+    })
+    const result = await handler(sqsEvent(sqsRecord(JSON.stringify(forged))))
+    assert.equal(result.batchItemFailures.length, 1, key)
+  }
+  assert.equal(await mailboxes.count('thief@example.com'), 0)
+  await webhooks.delete(endpoint.id)
 })
 
 test('a batch where every record fails is still answered, not thrown', async () => {

@@ -22,10 +22,13 @@ export interface TestBridge {
 
 export async function startTestBridge(env: NodeJS.ProcessEnv = {}): Promise<TestBridge> {
   // Short visibility timeouts: a failed record comes back within a second or two.
-  const emulator = await startEmulator(
-    { MAILBRIDGE_LMTP_PORT: '0', MAILBRIDGE_API_PORT: '0', ...env },
-    { ingest: 2, webhook: 1 },
-  )
+  const emulator = await startEmulator({
+    MAILBRIDGE_LMTP_PORT: '0',
+    MAILBRIDGE_API_PORT: '0',
+    MAILBRIDGE_LOCAL_INGEST_RETRY_SECONDS: '2',
+    MAILBRIDGE_LOCAL_WEBHOOK_RETRY_SECONDS: '1',
+    ...env,
+  })
   const bridge = await startBridge({
     config: emulator.config,
     s3: emulator.s3,

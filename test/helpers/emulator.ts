@@ -4,8 +4,8 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { SQSClient } from '@aws-sdk/client-sqs'
-import { startFauxqs } from 'fauxqs'
 import type { IngestDeps } from '../../functions/ingest/ingest.ts'
+import { startEmulator as startFauxqs } from '../../local/emulator.ts'
 import { edgeEnv, ensureResources } from '../../local/resources.ts'
 import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
 import { type Config, loadConfig } from '../../shared/config.ts'
@@ -29,18 +29,25 @@ export interface Emulator {
   stop(): Promise<void>
 }
 
-export async function startEmulator(
-  env: NodeJS.ProcessEnv = {},
-  retryDelaySeconds = { ingest: 30, webhook: 10 },
-): Promise<Emulator> {
-  const server = await startFauxqs({ port: 0, logger: false, host: '127.0.0.1' })
-  const config = loadConfig({ ...env, AWS_ENDPOINT_URL: server.address })
+/**
+ * `env` sets the config as the environment would; the queues' retry delays are 30 s unless
+ * MAILBRIDGE_LOCAL_INGEST_RETRY_SECONDS and MAILBRIDGE_LOCAL_WEBHOOK_RETRY_SECONDS say
+ * otherwise. In memory unless `env` names a MAILBRIDGE_DATA_DIR.
+ */
+export async function startEmulator(env: NodeJS.ProcessEnv = {}): Promise<Emulator> {
+  const settings = loadConfig({ MAILBRIDGE_DATA_DIR: ':memory:', ...env })
+  const server = await startFauxqs({ port: 0, dataDir: settings.local.dataDir })
+  const config = loadConfig({
+    MAILBRIDGE_DATA_DIR: ':memory:',
+    ...env,
+    AWS_ENDPOINT_URL: server.endpoint,
+  })
   config.aws.credentials = { accessKeyId: 'test', secretAccessKey: 'test' }
   const s3 = createS3Client(config.aws)
   const sqs = createSqsClient(config.aws)
-  const resources = await ensureResources({ s3, sqs }, config, retryDelaySeconds)
+  const resources = await ensureResources({ s3, sqs }, config)
   return {
-    endpoint: server.address,
+    endpoint: server.endpoint,
     config,
     s3,
     sqs,

@@ -194,3 +194,91 @@ export async function smtpSource(
   ]
   return run(findCommand('smtp-source') ?? '/usr/sbin/smtp-source', args, { timeoutMs: 60_000 })
 }
+
+// `sessions` threads share the numbers 0..messages-1; each sends its messages over one
+// connection and prints "250 NAME" the moment a message's reply after the data is 2xx,
+// so what the server acknowledged is known even when it dies in the middle.
+const PYTHON_BURST = `
+import json, smtplib, sys, threading
+spec = json.loads(sys.argv[1])
+lock = threading.Lock()
+numbers = iter(range(spec["messages"]))
+padding = ("x" * 76 + "\\r\\n") * (spec["size"] // 78)
+def say(line):
+    with lock:
+        print(line, flush=True)
+def session():
+    try:
+        client = smtplib.LMTP(spec["host"], spec["port"], timeout=spec["timeout"])
+        client.ehlo()
+    except Exception as err:
+        say("error connect " + type(err).__name__)
+        return
+    while True:
+        with lock:
+            n = next(numbers, None)
+        if n is None:
+            break
+        name = spec["prefix"] + str(n)
+        body = ("From: <" + spec["from"] + ">\\r\\nTo: <" + spec["to"] + ">\\r\\nSubject: " + name +
+                "\\r\\nMessage-ID: <" + name + "@burst.test>\\r\\n\\r\\n" + padding).encode()
+        try:
+            client.sendmail(spec["from"], [spec["to"]], body)
+            say("250 " + name)
+        except smtplib.SMTPException as err:
+            say("error " + name + " " + type(err).__name__)
+            if isinstance(err, smtplib.SMTPServerDisconnected):
+                return
+        except OSError as err:
+            say("error " + name + " " + type(err).__name__)
+            return
+    try:
+        client.quit()
+    except Exception:
+        pass
+threads = [threading.Thread(target=session) for _ in range(spec["sessions"])]
+for t in threads: t.start()
+for t in threads: t.join()
+`
+
+export interface LmtpBurst {
+  /** Subjects of the messages the server answered 250 to, as they come. */
+  acked: string[]
+  /** Resolves when every session has ended: all sent, or the server went away. */
+  done: Promise<void>
+}
+
+/**
+ * Python's smtplib.LMTP sending `messages` messages of about `size` bytes, one recipient
+ * each, over `sessions` connections at once. Each message's subject is `prefix` + its
+ * number. Stops a session at its first lost connection, not at a refusal.
+ */
+export function pythonLmtpBurst(
+  target: { host: string; port: number },
+  opts: {
+    sessions: number
+    messages: number
+    size: number
+    from: string
+    to: string
+    prefix: string
+  },
+): LmtpBurst {
+  const acked: string[] = []
+  const spec = { ...target, ...opts, timeout: CLIENT_TIMEOUT_S }
+  const python = findCommand('python3') ?? 'python3'
+  let pending = ''
+  const done = run(python, ['-c', PYTHON_BURST, JSON.stringify(spec)], {
+    timeoutMs: 120_000,
+    onSpawn: (child) =>
+      child.stdout?.on('data', (chunk: Buffer) => {
+        pending += chunk.toString()
+        const lines = pending.split('\n')
+        pending = lines.pop() ?? ''
+        for (const line of lines) if (line.startsWith('250 ')) acked.push(line.slice(4))
+      }),
+  }).then((result) => {
+    if (result.exitCode !== 0) throw new Error(`LMTP burst failed: ${result.stderr}`)
+  })
+  return { acked, done }
+}

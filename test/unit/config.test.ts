@@ -17,6 +17,18 @@ test('defaults: LMTP on 127.0.0.1:2424, API on 8787, every domain, AWS itself', 
   assert.equal(config.local.embedded, true)
   assert.equal(config.edge.maxRecipients, 1000)
   assert.deepEqual(config.edge.http, { host: '127.0.0.1', port: 9425 })
+  assert.equal(config.edge.maxMessageBytes, 52_428_800)
+  assert.equal(config.local.dataDir, join(process.cwd(), 'data'))
+  assert.deepEqual(config.local.retrySeconds, { ingest: 30, webhook: 30 })
+})
+
+test('local mode keeps its data where MAILBRIDGE_DATA_DIR says, or in memory for :memory:', () => {
+  assert.equal(loadConfig({ MAILBRIDGE_DATA_DIR: '/srv/mail' }).local.dataDir, '/srv/mail')
+  assert.equal(
+    loadConfig({ MAILBRIDGE_DATA_DIR: 'here/data' }).local.dataDir,
+    join(process.cwd(), 'here/data'),
+  )
+  assert.equal(loadConfig({ MAILBRIDGE_DATA_DIR: ':memory:' }).local.dataDir, undefined)
 })
 
 test('variables set ports, domains, socket and endpoint', () => {
@@ -66,6 +78,8 @@ test('bad values throw a ConfigError naming the variable', () => {
     ['MAILBRIDGE_LMTP_PORT', '70000'],
     ['MAILBRIDGE_API_PORT', '-1'],
     ['MAILBRIDGE_MAX_MESSAGE_BYTES', '0'],
+    // More than ingest can store: the edge must not advertise it.
+    ['MAILBRIDGE_MAX_MESSAGE_BYTES', '52428801'],
     ['MAILBRIDGE_LMTP_SOCKET_MODE', '999'],
     ['MAILBRIDGE_DOMAINS', 'bad domain!'],
     ['MAILBRIDGE_S3_FORCE_PATH_STYLE', 'maybe'],
