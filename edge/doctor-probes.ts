@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { dirname } from 'node:path'
-import { run } from '../shared/commands.ts'
+import { findCommand, type RunOptions, type RunResult, run } from '../shared/commands.ts'
 import type { Account } from './accounts.ts'
 import { ProbeTimeoutError } from './doctor-errors.ts'
 import type { FileFacts } from './doctor-socket-checks.ts'
@@ -114,24 +114,46 @@ export async function readGreetingAs(
   path: string,
   timeoutMs: number,
 ): Promise<Greeting> {
-  const probe = await run(
-    process.execPath,
-    ['-e', GREETING_AS_USER_SCRIPT, path, String(timeoutMs)],
-    {
-      uid: account.uid,
-      gid: account.gid,
-      cwd: '/',
-      // No NODE_OPTIONS (a --import of ours) in a process that cannot read our files.
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      timeoutMs: timeoutMs + 2000,
-    },
-  )
+  const probe = await runAs(account, ['-e', GREETING_AS_USER_SCRIPT, path, String(timeoutMs)], {
+    uid: account.uid,
+    gid: account.gid,
+    cwd: '/',
+    // No NODE_OPTIONS (a --import of ours) in a process that cannot read our files.
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    timeoutMs: timeoutMs + 2000,
+  })
   try {
     return JSON.parse(probe.stdout) as Greeting
   } catch {
     const said = (probe.stderr.trim().split('\n')[0] ?? '') || probe.stdout.slice(0, 200)
     throw new Error(`the probe as ${account.name} exited ${probe.exitCode}: ${said}`)
   }
+}
+
+// Where the machine's own Node is, not npm's: PATH inside npm scripts puts npm's first.
+const MACHINE_PATH = '/usr/local/bin:/usr/bin:/bin'
+
+/**
+ * Runs the probe with a Node that `account` may execute: this one, or else the machine's
+ * (the probe is plain JavaScript that any Node runs). This one lives inside the checkout
+ * (npm's node@22), which another user cannot reach when it sits in a private home.
+ */
+async function runAs(account: Account, args: string[], options: RunOptions): Promise<RunResult> {
+  const machines = findCommand('node', MACHINE_PATH)
+  const nodes = [...new Set([process.execPath, machines])].filter(
+    (node): node is string => node !== undefined,
+  )
+  let refused: unknown
+  for (const node of nodes) {
+    try {
+      return await run(node, args, options)
+    } catch (error) {
+      const code = (error as { code?: string }).code
+      if (code !== 'EACCES' && code !== 'ENOENT') throw error
+      refused = error
+    }
+  }
+  throw new Error(`${account.name} may run none of ${nodes.join(', ')}`, { cause: refused })
 }
 
 /** GET a URL: its status and body, or the connection error's code. */
