@@ -27,10 +27,16 @@ const apiKey = config.api.key ?? `mb_${randomBytes(18).toString('hex')}`
 
 let emulator: EmbeddedEmulator | undefined
 if (config.local.embedded) {
-  emulator = await startEmulatorThread({
-    port: config.local.emulatorPort,
-    dataDir: config.local.dataDir,
-  })
+  try {
+    emulator = await startEmulatorThread({
+      port: config.local.emulatorPort,
+      dataDir: config.local.dataDir,
+    })
+  } catch (error) {
+    // Another npm start on the same data directory, a port in use: say so, no stack.
+    process.stderr.write(`npm start: ${(error as Error).message}\n`)
+    process.exit(1)
+  }
   config.aws.endpoint = emulator.endpoint
   config.aws.forcePathStyle = true
   // The emulator checks no signature, but the SDK signs every request.

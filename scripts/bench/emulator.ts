@@ -47,9 +47,12 @@ async function readAddress(daemon: Daemon): Promise<string> {
 
 export async function startEmulator(): Promise<BenchEmulator> {
   const script = fileURLToPath(new URL('./emulator-child.ts', import.meta.url))
-  const daemon = startDaemon(process.execPath, ['--import', 'tsx', script], {
-    env: process.env,
-  })
+  // fauxqs loads node:sqlite, whose warning would garble the address line.
+  const daemon = startDaemon(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', '--import', 'tsx', script],
+    { env: process.env },
+  )
   let clients: { s3: S3Client; sqs: SQSClient } | undefined
   const stop = async () => {
     clients?.s3.destroy()

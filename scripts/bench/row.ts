@@ -67,9 +67,10 @@ function readCpu(server: ServerUnderTest, emulatorPid: number | undefined): CpuR
 }
 
 // How long a server that stores later may take to store what it acknowledged (ms), and
-// how often it is asked meanwhile.
+// how often it is asked meanwhile: asking lists every index key (an O(messages) count
+// until the store keeps counters), so often enough to time the row within 2 %, no more.
 const STORE_TIMEOUT_MS = 300_000
-const STORE_POLL_MS = 100
+const STORE_POLL_MS = 500
 
 /** Waits until the server holds `count` messages; past the timeout the row's check fails. */
 async function allHeld(server: ServerUnderTest, count: number): Promise<void> {

@@ -73,6 +73,18 @@ test('npm start runs the whole bridge; the printed commands send and read a mess
     assert.ok(listening.length >= 3, `listening on ${listening.join(', ')}`)
     for (const address of listening) assert.match(address, /^(127\.\d+\.\d+\.\d+|::1):\d+$/)
 
+    // A second npm start on the same data directory is refused, not run beside it.
+    const second = await run(
+      process.execPath,
+      ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'local/main.ts'],
+      {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        env: { ...process.env, MAILBRIDGE_DATA_DIR: join(dataDir, 'here'), LOG_LEVEL: 'warn' },
+      },
+    )
+    assert.equal(second.exitCode, 1)
+    assert.match(second.stderr, new RegExp(`in use by process ${local.child.pid}`))
+
     const sent = await run(TSX, [SEND_TEST, '--lmtp', send[1] ?? '', '--to', send[2] ?? ''])
     assert.match(
       sent.stdout,
