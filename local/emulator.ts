@@ -1,7 +1,8 @@
 /**
  * The embedded S3/SQS emulator (fauxqs) of local mode, the tests and the bench: on
  * loopback only, and kept in `dataDir` (SQLite, every write committed before it is
- * answered) or in memory when there is none.
+ * answered, so a crash of the process loses nothing answered) or in memory when there is
+ * none.
  *
  * fauxqs listens on every interface unless told otherwise; `listenHost` is our patch
  * (patches/fauxqs+*.patch), offered upstream. It checks no signature, so what it holds

@@ -70,7 +70,11 @@ async function loadRaw(queued: QueuedMessage, objects: S3Objects): Promise<Uint8
   return raw
 }
 
-export async function ingest(body: string, deps: IngestDeps): Promise<void> {
+export async function ingest(
+  body: string,
+  deps: IngestDeps,
+  listEndpoints: () => Promise<WebhookEndpoint[]> = () => deps.webhooks.list(),
+): Promise<void> {
   const queued = parseQueuedMessage(body)
   const raw = await loadRaw(queued, deps.objects)
   const print = fingerprint(queued, raw)
@@ -87,7 +91,7 @@ export async function ingest(body: string, deps: IngestDeps): Promise<void> {
       deps.mailboxes.put(raw, buildStoredMessage(queued, mailbox, rcptTo, email, error)),
     ),
   )
-  const jobs = planWebhookJobs(queued.id, groups, await deps.webhooks.list())
+  const jobs = planWebhookJobs(queued.id, groups, await listEndpoints())
   await Promise.all(jobs.map((job) => queueJob(job, deps)))
   if (print !== undefined) {
     const record = { messageId: queued.id, receivedAt: queued.receivedAt }
@@ -145,7 +149,18 @@ async function queueJob(job: WebhookJob, deps: IngestDeps): Promise<void> {
   })
 }
 
-/** The SQS batch handler over injected clients: Lambda's handler.ts and local mode both use it. */
+/**
+ * The SQS batch handler over injected clients: Lambda's handler.ts and local mode both use
+ * it. The webhook endpoints are read once per batch, not once per record: a listing per
+ * message was a quarter of ingest's requests.
+ */
 export function createIngestHandler(deps: IngestDeps): SqsBatchHandler {
-  return sqsBatchHandler((record) => ingest(record.body, deps), deps.logger)
+  return (event) => {
+    let endpoints: Promise<WebhookEndpoint[]> | undefined
+    const listEndpoints = () => {
+      endpoints ??= deps.webhooks.list()
+      return endpoints
+    }
+    return sqsBatchHandler((record) => ingest(record.body, deps, listEndpoints), deps.logger)(event)
+  }
 }
