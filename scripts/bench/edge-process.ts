@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { greets, type Target } from './lmtp-client.ts'
-import { freePort, onCleanup, startDaemon, waitFor } from './processes.ts'
+import { cleanEnv, freePort, onCleanup, startDaemon, waitFor } from './processes.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 // Built by main.ts (`npm run build`) before the first row.
@@ -33,12 +33,8 @@ export interface EdgeProcess {
  * `aws` (where the emulator is) and our listener, with no HTTP port to collide on.
  */
 function edgeEnv(aws: NodeJS.ProcessEnv, target: Target): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('MAILBRIDGE_') && !name.startsWith('AWS_')) env[name] = value
-  }
   return {
-    ...env,
+    ...cleanEnv(),
     ...aws,
     MAILBRIDGE_LMTP_HOST: target.host,
     MAILBRIDGE_LMTP_PORT: String(target.port),

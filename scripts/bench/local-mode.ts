@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { greets } from './lmtp-client.ts'
-import { freePort, onCleanup, startDaemon, waitFor } from './processes.ts'
+import { cleanEnv, freePort, onCleanup, startDaemon, waitFor } from './processes.ts'
 import type { ServerUnderTest } from './servers.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -23,17 +23,13 @@ export async function startLocalModeServer(): Promise<ServerUnderTest> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mailbridge-bench-data-'))
   const target = { host: '127.0.0.1', port: await freePort() }
   const apiPort = await freePort()
-  const env: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('MAILBRIDGE_') && !name.startsWith('AWS_')) env[name] = value
-  }
   const daemon = startDaemon(
     process.execPath,
     ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'local/main.ts'],
     {
       cwd: REPO_ROOT,
       env: {
-        ...env,
+        ...cleanEnv(),
         MAILBRIDGE_DATA_DIR: dataDir,
         MAILBRIDGE_LMTP_PORT: String(target.port),
         MAILBRIDGE_API_PORT: String(apiPort),

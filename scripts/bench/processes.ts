@@ -145,6 +145,18 @@ export function startDaemon(
   }
 }
 
+/**
+ * The bench's own environment without any MAILBRIDGE_ or AWS_ variable, for a server under
+ * test: it gets only the settings the bench gives it, whatever the caller's shell holds.
+ */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('MAILBRIDGE_') && !name.startsWith('AWS_')) env[name] = value
+  }
+  return env
+}
+
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

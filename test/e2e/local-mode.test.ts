@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { LOCAL_API_KEY, startLocalMode } from '../helpers/local-mode.ts'
+import { LOCAL_API_KEY, LOCAL_MODE_ARGS, ROOT, startLocalMode } from '../helpers/local-mode.ts'
 import { run } from '../helpers/system.ts'
 
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url))
@@ -74,14 +74,10 @@ test('npm start runs the whole bridge; the printed commands send and read a mess
     for (const address of listening) assert.match(address, /^(127\.\d+\.\d+\.\d+|::1):\d+$/)
 
     // A second npm start on the same data directory is refused, not run beside it.
-    const second = await run(
-      process.execPath,
-      ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'local/main.ts'],
-      {
-        cwd: fileURLToPath(new URL('../..', import.meta.url)),
-        env: { ...process.env, MAILBRIDGE_DATA_DIR: join(dataDir, 'here'), LOG_LEVEL: 'warn' },
-      },
-    )
+    const second = await run(process.execPath, LOCAL_MODE_ARGS, {
+      cwd: ROOT,
+      env: { ...process.env, MAILBRIDGE_DATA_DIR: join(dataDir, 'here'), LOG_LEVEL: 'warn' },
+    })
     assert.equal(second.exitCode, 1)
     assert.match(second.stderr, new RegExp(`in use by process ${local.child.pid}`))
 

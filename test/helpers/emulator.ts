@@ -5,7 +5,7 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import type { IngestDeps } from '../../functions/ingest/ingest.ts'
-import { startEmulator as startFauxqs } from '../../local/emulator.ts'
+import { startEmulator as startLocalEmulator } from '../../local/emulator.ts'
 import { edgeEnv, ensureResources } from '../../local/resources.ts'
 import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
 import { type Config, loadConfig } from '../../shared/config.ts'
@@ -35,13 +35,11 @@ export interface Emulator {
  * otherwise. In memory unless `env` names a MAILBRIDGE_DATA_DIR.
  */
 export async function startEmulator(env: NodeJS.ProcessEnv = {}): Promise<Emulator> {
-  const settings = loadConfig({ MAILBRIDGE_DATA_DIR: ':memory:', ...env })
-  const server = await startFauxqs({ port: 0, dataDir: settings.local.dataDir })
-  const config = loadConfig({
-    MAILBRIDGE_DATA_DIR: ':memory:',
-    ...env,
-    AWS_ENDPOINT_URL: server.endpoint,
-  })
+  const config = loadConfig({ MAILBRIDGE_DATA_DIR: ':memory:', ...env })
+  const server = await startLocalEmulator({ port: 0, dataDir: config.local.dataDir })
+  // As local mode points its clients at the embedded emulator (local/main.ts).
+  config.aws.endpoint = server.endpoint
+  config.aws.forcePathStyle = true
   config.aws.credentials = { accessKeyId: 'test', secretAccessKey: 'test' }
   const s3 = createS3Client(config.aws)
   const sqs = createSqsClient(config.aws)

@@ -7,13 +7,21 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 // Starting node, tsx and the emulator thread takes a few seconds; this is a broken start.
 const START_TIMEOUT_MS = 60_000
 // A graceful stop answers what is in hand and finishes the batches in hand (ms).
 const STOP_TIMEOUT_MS = 30_000
 
 export const LOCAL_API_KEY = 'local-test-key'
+/** `npm start`'s command (package.json), without npm in between: signals reach the bridge. */
+export const LOCAL_MODE_ARGS = [
+  '--disable-warning=ExperimentalWarning',
+  '--import',
+  'tsx',
+  'local/main.ts',
+]
+/** Where LOCAL_MODE_ARGS run from. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 export interface LocalMode {
   child: ChildProcess
@@ -30,7 +38,7 @@ export interface LocalMode {
 }
 
 /** Resolves with the first match of `re` in the child's stdout, or rejects after `timeoutMs`. */
-export function waitForOutput(
+function waitForOutput(
   child: ChildProcess,
   re: RegExp,
   timeoutMs: number,
@@ -59,23 +67,19 @@ export function waitForOutput(
 
 /** Starts local mode with `env` over the test's own settings: free ports, a fixed key. */
 export async function startLocalMode(env: NodeJS.ProcessEnv): Promise<LocalMode> {
-  const child = spawn(
-    process.execPath,
-    ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'local/main.ts'],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        MAILBRIDGE_LMTP_PORT: '0',
-        MAILBRIDGE_API_PORT: '0',
-        MAILBRIDGE_EMULATOR_PORT: '0',
-        MAILBRIDGE_API_KEY: LOCAL_API_KEY,
-        LOG_LEVEL: 'warn',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+  const child = spawn(process.execPath, LOCAL_MODE_ARGS, {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      MAILBRIDGE_LMTP_PORT: '0',
+      MAILBRIDGE_API_PORT: '0',
+      MAILBRIDGE_EMULATOR_PORT: '0',
+      MAILBRIDGE_API_KEY: LOCAL_API_KEY,
+      LOG_LEVEL: 'warn',
+      ...env,
     },
-  )
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString()
