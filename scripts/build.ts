@@ -1,9 +1,10 @@
 /**
  * `npm run build`: one minified ESM bundle per Lambda function (esbuild), in
- * dist/{name}/index.mjs, as serverless.yml packages them, and the edge's command line in
- * dist/edge/cli.mjs (with its worker thread's dist/edge/queue-worker.mjs), which
- * bin/mailbridge runs when it is newer than the sources (about 30 MB less memory than
- * compiling the TypeScript at start with tsx). Prints each size.
+ * dist/{name}/index.mjs, as serverless.yml packages them, and the edge's command line
+ * (edge/ops/cli.ts) in dist/edge/cli.mjs (with its worker thread's dist/edge/queue-worker.mjs,
+ * which it loads from beside itself), which bin/mailbridge runs when it is newer than the
+ * sources (about 30 MB less memory than compiling the TypeScript at start with tsx). Prints
+ * each size.
  */
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -38,7 +39,7 @@ const BUNDLES = [
   // Not minified: its stack traces end up in the mail host's logs.
   {
     name: 'edge',
-    entry: 'edge/cli.ts',
+    entry: 'edge/ops/cli.ts',
     outfile: 'edge/cli.mjs',
     target: 'node22',
     minify: false,

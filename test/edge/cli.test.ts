@@ -1,7 +1,7 @@
 /**
  * `mailbridge` as a process, as an admin runs it: the output and exit code of
  * postfix-config, doctor (a failing and a passing setup, settings from an env file) and
- * usage errors, through `node --import tsx edge/cli.ts` and through bin/mailbridge.
+ * usage errors, through `node --import tsx edge/ops/cli.ts` and through bin/mailbridge.
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -36,7 +36,7 @@ after(async () => {
  * environment, and the SDK may not go looking for instance credentials.
  */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return run(process.execPath, ['--import', 'tsx', join(REPO, 'edge/cli.ts'), ...args], {
+  return run(process.execPath, ['--import', 'tsx', join(REPO, 'edge/ops/cli.ts'), ...args], {
     env: { PATH: process.env.PATH, AWS_EC2_METADATA_DISABLED: 'true', ...env },
     timeoutMs: 60_000,
   })

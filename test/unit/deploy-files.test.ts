@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
 import { parseEnv } from 'node:util'
-import { postfixConfig } from '../../edge/postfix-config.ts'
+import { postfixConfig } from '../../edge/ops/postfix/render-config.ts'
 import { loadConfig } from '../../shared/config.ts'
 
 test('deploy/edge.env loads, and its socket lines are the ones postfix-config prints', async () => {

@@ -1,5 +1,5 @@
 /** Failures of the operations tooling (`mailbridge doctor`, `mailbridge postfix-config`). */
-import { MailbridgeError } from '../shared/errors.ts'
+import { MailbridgeError } from '../../shared/errors.ts'
 
 /** A doctor check got no answer in time: its FAIL line says which. */
 export class ProbeTimeoutError extends MailbridgeError {

@@ -2,7 +2,7 @@
  * The lines `mailbridge postfix-config` prints: the edge's settings and the main.cf and
  * master.cf lines that make Postfix deliver to it, over a UNIX socket or TCP. Pure.
  *
- * Each piece was run against Postfix 3.7 (test/edge/postfix-config.test.ts delivers through
+ * Each piece was run against Postfix 3.7 (test/e2e/mailbridge-cli.test.ts delivers through
  * exactly these lines):
  * - a transport of its own (`mailbridge unix - - y - 20 lmtp`) runs Postfix's lmtp client
  *   with its own process limit, its own `mailbridge_destination_*` limits and its own name
@@ -12,7 +12,7 @@
  * - `virtual_mailbox_domains` without `virtual_mailbox_maps` accepts every address of those
  *   domains (smtpd_reject_unlisted_recipient skips a null map), as the edge does.
  */
-import { DEFAULT_QUEUE_DIRECTORY, edgeNexthop, isAnyAddress, isInside } from './postfix-settings.ts'
+import { DEFAULT_QUEUE_DIRECTORY, edgeNexthop, isAnyAddress, isInside } from './postconf.ts'
 
 // The master.cf service name of the transport.
 const TRANSPORT = 'mailbridge'

@@ -1,8 +1,8 @@
 /** The Postfix lines `mailbridge postfix-config` prints, checked line by line. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { postfixConfig } from '../../edge/postfix-config.ts'
-import { parseMasterCf } from '../../edge/postfix-settings.ts'
+import { parseMasterCf } from '../../edge/ops/postfix/postconf.ts'
+import { postfixConfig } from '../../edge/ops/postfix/render-config.ts'
 
 /** The non-comment lines under a `# /etc/…` header, up to the next blank line. */
 function section(text: string, header: string, occurrence = 0): string[] {

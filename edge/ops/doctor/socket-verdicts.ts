@@ -4,7 +4,8 @@
  * bits, as the kernel decides), and what a listener answered. Pure: facts in, verdicts out.
  */
 import { dirname, join } from 'node:path'
-import type { Account } from './accounts.ts'
+import type { Account } from '../../accounts.ts'
+import { isInside } from '../postfix/postconf.ts'
 import {
   type CheckResult,
   DEFAULT_ENV_FILE,
@@ -13,8 +14,7 @@ import {
   ok,
   RESTART_EDGE,
   START_EDGE,
-} from './doctor-report.ts'
-import { isInside } from './postfix-settings.ts'
+} from './report.ts'
 
 /** The part of a stat() the permission reasoning needs. */
 export interface FileFacts {

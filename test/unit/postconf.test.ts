@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { postfixDomainsCheck, postfixRoutingCheck } from '../../edge/doctor-postfix-checks.ts'
+import { postfixDomainsCheck, postfixRoutingCheck } from '../../edge/ops/doctor/postfix-verdicts.ts'
 import {
   type EdgeListeners,
   edgeNexthop,
@@ -19,7 +19,7 @@ import {
   reachesEdge,
   socketFileOf,
   splitTableList,
-} from '../../edge/postfix-settings.ts'
+} from '../../edge/ops/postfix/postconf.ts'
 
 const QUEUE = '/var/spool/postfix'
 const SOCKET = '/var/spool/postfix/private/mailbridge-lmtp'

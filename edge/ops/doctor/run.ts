@@ -1,28 +1,13 @@
 /**
  * `mailbridge doctor`: checks the edge's setup on the mail host end to end (config, socket,
  * TCP listener, Postfix's routing, SQS, S3, health endpoint) and says for every failure what
- * to change. This runner does the I/O and asks the pure doctor-*-checks.ts files for the
- * verdicts; every check is bounded in time, so the doctor never hangs.
+ * to change. This runner does the I/O and asks the pure *-verdicts.ts files to
+ * judge what it found; every check is bounded in time, so the doctor never hangs.
  */
 
-import { findCommand, run } from '../shared/commands.ts'
-import { type Config, loadConfig } from '../shared/config.ts'
-import { ConfigError } from '../shared/errors.ts'
-import { s3Check, sqsCheck } from './doctor-aws.ts'
-import { postfixDomainsCheck, postfixRoutingCheck } from './doctor-postfix-checks.ts'
-import { httpGet, readGreeting, withTimeout } from './doctor-probes.ts'
-import {
-  type CheckResult,
-  configFailure,
-  DEFAULT_ENV_FILE,
-  fail,
-  ok,
-  START_EDGE,
-  skip,
-} from './doctor-report.ts'
-import { healthCheck } from './doctor-service-checks.ts'
-import { socketChecks } from './doctor-socket.ts'
-import { greetingCheck, unreachableCheck } from './doctor-socket-checks.ts'
+import { findCommand, run } from '../../../shared/commands.ts'
+import { type Config, loadConfig } from '../../../shared/config.ts'
+import { ConfigError } from '../../../shared/errors.ts'
 import {
   connectHost,
   type EdgeListeners,
@@ -36,7 +21,22 @@ import {
   parseTableDump,
   splitTableList,
   transportService,
-} from './postfix-settings.ts'
+} from '../postfix/postconf.ts'
+import { s3Check, sqsCheck } from './aws.ts'
+import { socketChecks } from './inspect-socket.ts'
+import { postfixDomainsCheck, postfixRoutingCheck } from './postfix-verdicts.ts'
+import { httpGet, readGreeting, withTimeout } from './probes.ts'
+import {
+  type CheckResult,
+  configFailure,
+  DEFAULT_ENV_FILE,
+  fail,
+  ok,
+  START_EDGE,
+  skip,
+} from './report.ts'
+import { healthCheck } from './service-verdicts.ts'
+import { greetingCheck, unreachableCheck } from './socket-verdicts.ts'
 
 // Time one check may take (ms); the AWS SDK retries within it.
 const DEFAULT_TIMEOUT_MS = 10_000

@@ -6,10 +6,10 @@
 import { stat } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { dirname } from 'node:path'
-import { findCommand, type RunOptions, type RunResult, run } from '../shared/commands.ts'
-import type { Account } from './accounts.ts'
-import { ProbeTimeoutError } from './doctor-errors.ts'
-import type { FileFacts } from './doctor-socket-checks.ts'
+import { findCommand, type RunOptions, type RunResult, run } from '../../../shared/commands.ts'
+import type { Account } from '../../accounts.ts'
+import { ProbeTimeoutError } from '../errors.ts'
+import type { FileFacts } from './socket-verdicts.ts'
 
 /** What a listener said first, or why it said nothing: ECONNREFUSED, EACCES, timeout… */
 export type Greeting = { line: string } | { code: string }

@@ -1,9 +1,9 @@
 /**
  * The verdicts of `mailbridge doctor` and the report it prints: one line per check, each
  * failure with a concrete fix (the command to run or the setting to change). Pure: the
- * runner (doctor.ts) does the I/O, and the doctor-*-checks.ts files judge what it found.
+ * runner (run.ts) does the I/O, and the *-verdicts.ts files judge what it found.
  */
-import { DEFAULT_QUEUE_DIRECTORY } from './postfix-settings.ts'
+import { DEFAULT_QUEUE_DIRECTORY } from '../postfix/postconf.ts'
 
 export type CheckStatus = 'ok' | 'fail' | 'skip'
 

@@ -7,8 +7,8 @@ import {
   configFailure,
   doctorExitCode,
   formatReport,
-} from '../../edge/doctor-report.ts'
-import { awsFix, describeAwsError, healthCheck } from '../../edge/doctor-service-checks.ts'
+} from '../../edge/ops/doctor/report.ts'
+import { awsFix, describeAwsError, healthCheck } from '../../edge/ops/doctor/service-verdicts.ts'
 import {
   accessFix,
   accessReason,
@@ -21,7 +21,7 @@ import {
   symbolic,
   unixSocketAccess,
   unreachableCheck,
-} from '../../edge/doctor-socket-checks.ts'
+} from '../../edge/ops/doctor/socket-verdicts.ts'
 import { loadConfig } from '../../shared/config.ts'
 import { ConfigError } from '../../shared/errors.ts'
 

@@ -1,11 +1,12 @@
 /**
  * The doctor's UNIX socket checks: where it is against Postfix's chroot, that it is a socket,
  * its mode and owner, and whether the user Postfix's LMTP client runs as can connect. As
- * root that is tried for real, as that user; otherwise the permission bits decide.
+ * root that is tried for real, as that user; otherwise the permission bits decide. This file
+ * gathers the facts (stat, owner lookups, a connection); socket-verdicts.ts judges them.
  */
 import { dirname } from 'node:path'
-import type { SocketListenerConfig } from '../shared/config.ts'
-import { lookupGroup, lookupUser } from './accounts.ts'
+import type { SocketListenerConfig } from '../../../shared/config.ts'
+import { lookupGroup, lookupUser } from '../../accounts.ts'
 import {
   directoryChain,
   errorCode,
@@ -13,8 +14,8 @@ import {
   type PathFacts,
   readGreeting,
   readGreetingAs,
-} from './doctor-probes.ts'
-import { type CheckResult, fail, ok, START_EDGE, skip } from './doctor-report.ts'
+} from './probes.ts'
+import { type CheckResult, fail, ok, START_EDGE, skip } from './report.ts'
 import {
   accessFix,
   accessReason,
@@ -24,7 +25,7 @@ import {
   socketOwnerCheck,
   unixSocketAccess,
   unreachableCheck,
-} from './doctor-socket-checks.ts'
+} from './socket-verdicts.ts'
 
 export interface SocketCheckOptions {
   socket: SocketListenerConfig

@@ -1,17 +1,10 @@
 /**
  * Judging Postfix's settings: does some transport send mail to this edge, over the socket or
- * TCP port it listens on, for the domains it accepts? Pure: postfix-settings.ts reads the
+ * TCP port it listens on, for the domains it accepts? Pure: ../postfix/postconf.ts reads the
  * postconf output, this turns it into verdicts with the lines to change.
  */
 
-import {
-  type CheckResult,
-  DEFAULT_ENV_FILE,
-  fail,
-  ok,
-  RESTART_EDGE,
-  skip,
-} from './doctor-report.ts'
+import { domainOf } from '../../recipient-policy.ts'
 import {
   type EdgeListeners,
   edgeNexthop,
@@ -19,8 +12,8 @@ import {
   type LmtpRoute,
   literalDomains,
   type PostfixFacts,
-} from './postfix-settings.ts'
-import { domainOf } from './recipient-policy.ts'
+} from '../postfix/postconf.ts'
+import { type CheckResult, DEFAULT_ENV_FILE, fail, ok, RESTART_EDGE, skip } from './report.ts'
 
 const ROUTING = 'postfix routing'
 const DOMAINS = 'postfix domains'

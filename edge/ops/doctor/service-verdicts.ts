@@ -2,14 +2,7 @@
  * Judging the cloud side and the health endpoint: a failed S3 or SQS call becomes the
  * setting or policy to fix, an HTTP answer from /healthz a verdict. Pure.
  */
-import {
-  type CheckResult,
-  DEFAULT_ENV_FILE,
-  fail,
-  ok,
-  RESTART_EDGE,
-  START_EDGE,
-} from './doctor-report.ts'
+import { type CheckResult, DEFAULT_ENV_FILE, fail, ok, RESTART_EDGE, START_EDGE } from './report.ts'
 
 /** A failed AWS call, reduced to what the fix depends on. */
 export interface AwsFailure {

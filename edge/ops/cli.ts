@@ -11,15 +11,15 @@
 import { readFileSync, realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs, parseEnv } from 'node:util'
-import { findCommand, run } from '../shared/commands.ts'
-import { type Config, loadConfig } from '../shared/config.ts'
-import { ConfigError } from '../shared/errors.ts'
-import { nodeTooOld } from '../shared/node-version.ts'
-import { runDoctor } from './doctor.ts'
-import { UsageError } from './doctor-errors.ts'
-import { DEFAULT_ENV_FILE, DEFAULT_SOCKET, doctorExitCode, formatReport } from './doctor-report.ts'
-import { postfixConfig } from './postfix-config.ts'
-import { DEFAULT_QUEUE_DIRECTORY } from './postfix-settings.ts'
+import { findCommand, run } from '../../shared/commands.ts'
+import { type Config, loadConfig } from '../../shared/config.ts'
+import { ConfigError } from '../../shared/errors.ts'
+import { nodeTooOld } from '../../shared/node-version.ts'
+import { DEFAULT_ENV_FILE, DEFAULT_SOCKET, doctorExitCode, formatReport } from './doctor/report.ts'
+import { runDoctor } from './doctor/run.ts'
+import { UsageError } from './errors.ts'
+import { DEFAULT_QUEUE_DIRECTORY } from './postfix/postconf.ts'
+import { postfixConfig } from './postfix/render-config.ts'
 
 const USAGE = `usage: mailbridge <command> [options]
 
@@ -201,7 +201,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number |
   try {
     switch (command) {
       case 'edge':
-        await import('./main.ts')
+        await import('../main.ts')
         return undefined
       case 'doctor':
         return await doctor(args, io)

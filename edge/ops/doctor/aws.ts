@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto'
 import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs'
-import { createS3Client, createSqsClient } from '../shared/aws-clients.ts'
-import type { Config } from '../shared/config.ts'
-import { type CheckResult, fail, ok } from './doctor-report.ts'
-import { awsFix, describeAwsError } from './doctor-service-checks.ts'
+import { createS3Client, createSqsClient } from '../../../shared/aws-clients.ts'
+import type { Config } from '../../../shared/config.ts'
+import { type CheckResult, fail, ok } from './report.ts'
+import { awsFix, describeAwsError } from './service-verdicts.ts'
 
 // What the S3 write test puts under incoming/, which expires (serverless.yml lifecycle).
 const PROBE_BODY = 'mailbridge doctor write test\n'
