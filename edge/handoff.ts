@@ -8,8 +8,8 @@
 import { Readable } from 'node:stream'
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import type { QueuedMessage, RawRef } from '../shared/envelope.ts'
-import { incomingRawKey } from '../shared/mailbox-layout.ts'
+import type { QueuedMessage, RawRef } from '../shared/contracts/queue.ts'
+import { incomingRawKey } from '../shared/store/keys.ts'
 import { HandoffError, MessageTooBigError, QueueSendError } from './errors.ts'
 import type { MessageQueue } from './queue-thread.ts'
 

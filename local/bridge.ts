@@ -8,26 +8,19 @@
  * runs in this thread, where a test can reach it.
  */
 import type { AddressInfo } from 'node:net'
-import type { S3Client } from '@aws-sdk/client-s3'
-import type { SQSClient } from '@aws-sdk/client-sqs'
 import { type ServerType, serve } from '@hono/node-server'
 import { Handoff, SEND_TIMEOUT_MS } from '../edge/handoff.ts'
 import { QueueSender } from '../edge/queue-sender.ts'
 import { QueueThread } from '../edge/queue-thread.ts'
 import { type RunningEdge, startEdge } from '../edge/start-edge.ts'
-import { createApp } from '../functions/api/app.ts'
-import type { Config } from '../shared/config.ts'
+import { createApiApp } from '../functions/api/app.ts'
+import type { Root } from '../shared/compose.ts'
 import { createLogger } from '../shared/logger.ts'
-import { MailboxStore } from '../shared/mailbox-store.ts'
-import { WebhookStore } from '../shared/webhook-store.ts'
 import { startFunctions, startFunctionsThread } from './functions.ts'
 
 export interface BridgeOptions {
-  config: Config
-  s3: S3Client
-  sqs: SQSClient
-  ingestQueueUrl: string
-  webhookQueueUrl: string
+  /** The root of local mode's config, whose queues are named by URL (ensureResources). */
+  root: Root
   apiKey: string
   /** Functions and SQS sends in worker threads of their own (npm start). */
   threads?: boolean
@@ -36,12 +29,10 @@ export interface BridgeOptions {
 export interface RunningBridge {
   edge: RunningEdge
   api: AddressInfo
-  mailboxes: MailboxStore
-  webhooks: WebhookStore
   stop(): Promise<void>
 }
 
-function listenApi(app: ReturnType<typeof createApp>, host: string, port: number) {
+function listenApi(app: ReturnType<typeof createApiApp>, host: string, port: number) {
   return new Promise<{ server: ServerType; address: AddressInfo }>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port }, (address) =>
       resolve({ server, address }),
@@ -51,26 +42,18 @@ function listenApi(app: ReturnType<typeof createApp>, host: string, port: number
 }
 
 export async function startBridge(options: BridgeOptions): Promise<RunningBridge> {
-  const { config, s3, sqs, ingestQueueUrl, webhookQueueUrl } = options
-  const mailboxes = new MailboxStore(s3, config.bucket)
-  const webhooks = new WebhookStore(s3, config.bucket)
-
-  const queues = { config, ingestQueueUrl, webhookQueueUrl }
+  const { root } = options
+  const { config, clients } = root
   const functions = options.threads
-    ? await startFunctionsThread(queues)
-    : await startFunctions({ ...queues, s3, sqs })
+    ? await startFunctionsThread(config)
+    : await startFunctions(root)
 
-  const app = createApp({
-    mailboxes,
-    webhooks,
-    apiKey: options.apiKey,
-    logger: createLogger('api'),
-  })
+  const app = createApiApp(root, options.apiKey)
   const api = await listenApi(app, config.api.host, config.api.port)
 
   const logger = createLogger('edge')
   const sender = {
-    queueUrl: ingestQueueUrl,
+    queueUrl: config.ingestQueue,
     maxBatchBytes: config.edge.queueMessageMaxBytes,
     timeoutMs: SEND_TIMEOUT_MS,
   }
@@ -78,10 +61,10 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     config: config.edge,
     logger,
     handoff: new Handoff({
-      s3,
+      s3: clients.s3,
       queue: options.threads
         ? new QueueThread({ ...sender, aws: config.aws }, logger)
-        : new QueueSender({ ...sender, sqs }),
+        : new QueueSender({ ...sender, sqs: clients.sqs }),
       bucket: config.bucket,
       queueMessageMaxBytes: config.edge.queueMessageMaxBytes,
       maxMessageBytes: config.edge.maxMessageBytes,
@@ -91,8 +74,6 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   return {
     edge,
     api: api.address,
-    mailboxes,
-    webhooks,
     async stop() {
       // In the direction of the data: nothing new comes in, the batches in hand finish,
       // and what is still queued waits in the queues (on disk) for the next start.

@@ -5,69 +5,45 @@
  * (npm start), where MIME parsing, the SDK's signing and the JSON of ingest run on the
  * other core, beside the LMTP sessions and the API.
  */
-import type { S3Client } from '@aws-sdk/client-s3'
-import type { SQSClient } from '@aws-sdk/client-sqs'
-import { createDeliverHandler } from '../functions/deliver/deliver.ts'
-import { createIngestHandler } from '../functions/ingest/ingest.ts'
+import { createDeliverHandler, deliverDeps } from '../functions/deliver/deliver.ts'
+import { createIngestHandler, ingestDeps } from '../functions/ingest/ingest.ts'
+import type { Root } from '../shared/compose.ts'
 import type { Config } from '../shared/config.ts'
 import { createLogger } from '../shared/logger.ts'
-import { MailboxStore } from '../shared/mailbox-store.ts'
-import { WebhookStore } from '../shared/webhook-store.ts'
+import type { SqsBatchHandler } from '../shared/sqs-batch.ts'
 import { SqsPoller } from './sqs-poller.ts'
 import { startThread } from './threads.ts'
-
-export interface FunctionsOptions {
-  config: Config
-  s3: S3Client
-  sqs: SQSClient
-  ingestQueueUrl: string
-  webhookQueueUrl: string
-}
 
 export interface RunningFunctions {
   /** Stops receiving and waits for the batches in hand; what is still queued stays queued. */
   stop(): Promise<void>
 }
 
-export async function startFunctions(options: FunctionsOptions): Promise<RunningFunctions> {
-  const { config, s3, sqs } = options
-  const mailboxes = new MailboxStore(s3, config.bucket)
-  const webhooks = new WebhookStore(s3, config.bucket)
+/** The pollers over `root`, whose config names the queues by URL. */
+export async function startFunctions(root: Root): Promise<RunningFunctions> {
+  const { config, clients } = root
+  const poller = (queueUrl: string, name: string, handler: SqsBatchHandler) =>
+    new SqsPoller({
+      sqs: clients.sqs,
+      queueUrl,
+      region: config.aws.region,
+      logger: createLogger(`${name}-poller`),
+      handler,
+    })
   const pollers = [
-    new SqsPoller({
-      sqs,
-      queueUrl: options.ingestQueueUrl,
-      region: config.aws.region,
-      logger: createLogger('ingest-poller'),
-      handler: createIngestHandler({
-        mailboxes,
-        webhooks,
-        objects: mailboxes.objects,
-        sqs,
-        webhookQueueUrl: options.webhookQueueUrl,
-        logger: createLogger('ingest'),
-      }),
-    }),
-    new SqsPoller({
-      sqs,
-      queueUrl: options.webhookQueueUrl,
-      region: config.aws.region,
-      logger: createLogger('deliver-poller'),
-      handler: createDeliverHandler({ mailboxes, webhooks, logger: createLogger('deliver') }),
-    }),
+    poller(config.ingestQueue, 'ingest', createIngestHandler(ingestDeps(root))),
+    poller(config.webhookQueue, 'deliver', createDeliverHandler(deliverDeps(root))),
   ]
-  await Promise.all(pollers.map((poller) => poller.start()))
+  await Promise.all(pollers.map((each) => each.start()))
   return {
     async stop() {
-      await Promise.all(pollers.map((poller) => poller.stop()))
+      await Promise.all(pollers.map((each) => each.stop()))
     },
   }
 }
 
-/** What the functions thread is started with: plain data; it makes its own clients. */
-export type FunctionsWorkerData = Omit<FunctionsOptions, 's3' | 'sqs'>
-
-export async function startFunctionsThread(data: FunctionsWorkerData): Promise<RunningFunctions> {
-  const thread = await startThread<true>(import.meta.url, 'functions-worker', data)
+/** The functions in a worker thread, which composes its own root (and clients) from `config`. */
+export async function startFunctionsThread(config: Config): Promise<RunningFunctions> {
+  const thread = await startThread<true>(import.meta.url, 'functions-worker', config)
   return { stop: thread.stop }
 }

@@ -1,18 +1,19 @@
 /**
  * `npm start`: the whole bridge on this machine. With no AWS_ENDPOINT_URL it embeds an
- * S3/SQS emulator (fauxqs, speaking the real AWS wire protocol) on loopback, in a thread
- * of its own, and keeps its queues and objects in MAILBRIDGE_DATA_DIR (`data/` by
- * default; `:memory:` for none), so a restart, or a crash, loses nothing acknowledged.
- * With AWS_ENDPOINT_URL it runs against that endpoint (LocalStack, MinIO + an SQS
- * server), and with MAILBRIDGE_EMBEDDED=false against AWS itself.
+ * S3/SQS emulator (fauxqs) and a DynamoDB emulator (dynalite), both speaking the real AWS
+ * wire protocol on loopback, each in a thread of its own, and keeps their queues, objects
+ * and table in MAILBRIDGE_DATA_DIR (`data/` by default; `:memory:` for none), so a
+ * restart, or a crash, loses nothing acknowledged. With AWS_ENDPOINT_URL it runs against
+ * that endpoint (LocalStack, MinIO + an SQS server + DynamoDB Local), and with
+ * MAILBRIDGE_EMBEDDED=false against AWS itself.
  */
 import { randomBytes } from 'node:crypto'
-import { createS3Client, createSqsClient } from '../shared/aws-clients.ts'
+import { compose, destroyClients } from '../shared/compose.ts'
 import { loadConfig } from '../shared/config.ts'
 import { createLogger } from '../shared/logger.ts'
 import { nodeTooOld } from '../shared/node-version.ts'
 import { startBridge } from './bridge.ts'
-import { type EmbeddedEmulator, startEmulatorThread } from './emulator.ts'
+import { type EmbeddedEmulators, startEmulators } from './emulator.ts'
 import { ensureResources } from './resources.ts'
 
 const tooOld = nodeTooOld()
@@ -25,12 +26,14 @@ const logger = createLogger('local')
 const config = loadConfig()
 const apiKey = config.api.key ?? `mb_${randomBytes(18).toString('hex')}`
 
-let emulator: EmbeddedEmulator | undefined
+let emulator: EmbeddedEmulators | undefined
 if (config.local.embedded) {
   try {
-    emulator = await startEmulatorThread({
+    emulator = await startEmulators({
       port: config.local.emulatorPort,
+      dynamodbPort: config.local.dynamodbPort,
       dataDir: config.local.dataDir,
+      threads: true,
     })
   } catch (error) {
     // Another npm start on the same data directory, a port in use: say so, no stack.
@@ -38,15 +41,17 @@ if (config.local.embedded) {
     process.exit(1)
   }
   config.aws.endpoint = emulator.endpoint
+  config.aws.dynamodbEndpoint = emulator.dynamodbEndpoint
   config.aws.forcePathStyle = true
   // The emulator checks no signature, but the SDK signs every request.
   config.aws.credentials = { accessKeyId: 'local', secretAccessKey: 'local' }
 }
 
-const s3 = createS3Client(config.aws)
-const sqs = createSqsClient(config.aws)
-const resources = await ensureResources({ s3, sqs }, config)
-const bridge = await startBridge({ config, s3, sqs, apiKey, ...resources, threads: true })
+const root = compose(config)
+const resources = await ensureResources(root.clients, config)
+config.ingestQueue = resources.ingestQueueUrl
+config.webhookQueue = resources.webhookQueueUrl
+const bridge = await startBridge({ root, apiKey, threads: true })
 
 const lmtp = bridge.edge.tcp ? `${bridge.edge.tcp.address}:${bridge.edge.tcp.port}` : undefined
 const api = `http://${bridge.api.address}:${bridge.api.port}`
@@ -60,6 +65,7 @@ const lines = [
   `  API key         ${apiKey}${config.api.key ? '' : '   (random; set MAILBRIDGE_API_KEY to fix it)'}`,
   `  Node            ${process.version} (${process.execPath})`,
   `  S3/SQS          ${config.aws.endpoint ?? `AWS ${config.aws.region}`}${emulator ? ' (embedded emulator)' : ''}`,
+  `  DynamoDB        ${config.aws.dynamodbEndpoint ?? `AWS ${config.aws.region}`}${emulator ? ' (embedded emulator)' : ''}, table ${config.table}`,
   emulator &&
     `  data            ${config.local.dataDir ?? 'in memory: lost when this process ends (MAILBRIDGE_DATA_DIR=:memory:)'}`,
   `  domains         ${config.edge.domains.length ? config.edge.domains.join(', ') : 'every domain'}`,
@@ -82,8 +88,7 @@ async function shutdown(signal: string) {
   stopping = true
   logger.info({ signal }, 'shutting down')
   await bridge.stop()
-  s3.destroy()
-  sqs.destroy()
+  destroyClients(root.clients)
   await emulator?.stop()
   process.exit(0)
 }

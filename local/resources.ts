@@ -1,16 +1,19 @@
 /**
- * Creates the bucket and the queues (each with its dead-letter queue) that serverless.yml
- * declares in AWS, through the SDK, so that local mode works the same on the embedded
- * emulator, LocalStack or MinIO + an SQS emulator. Creating what exists is a no-op.
+ * Creates the bucket, the queues (each with its dead-letter queue) and the table that
+ * serverless.yml declares in AWS, through the SDK, so that local mode works the same on
+ * the embedded emulators, LocalStack or MinIO + an SQS emulator + DynamoDB Local.
+ * Creating what exists is a no-op.
  */
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs'
+import type { Clients } from '../shared/compose.ts'
 import type { Config } from '../shared/config.ts'
+import { ensureTable } from '../shared/store/table.ts'
 
 export interface QueueSpec {
   name: string
@@ -53,7 +56,16 @@ async function createQueue(sqs: SQSClient, spec: QueueSpec): Promise<string> {
 }
 
 export async function ensureResources(
-  clients: { s3: S3Client; sqs: SQSClient },
+  clients: Clients,
+  config: Pick<Config, 'bucket' | 'table' | 'ingestQueue' | 'webhookQueue' | 'local'>,
+): Promise<Resources> {
+  await ensureTable(clients.dynamodb, config.table)
+  return ensureBucketAndQueues(clients, config)
+}
+
+/** The bucket and queues alone: all that an edge needs (the bench's edge-alone rows). */
+export async function ensureBucketAndQueues(
+  clients: Pick<Clients, 's3' | 'sqs'>,
   config: Pick<Config, 'bucket' | 'ingestQueue' | 'webhookQueue' | 'local'>,
 ): Promise<Resources> {
   try {

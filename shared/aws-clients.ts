@@ -1,4 +1,5 @@
 /** AWS SDK clients built from config: the same code talks to AWS, LocalStack, MinIO or the emulator. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { S3Client } from '@aws-sdk/client-s3'
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs'
 import type { Config } from './config.ts'
@@ -35,6 +36,15 @@ export function createSqsClient(aws: Config['aws'], timeouts?: HttpTimeouts): SQ
   return new SQSClient({
     region: aws.region,
     endpoint: aws.endpoint,
+    credentials: aws.credentials,
+    requestHandler: requestHandler(timeouts),
+  })
+}
+
+export function createDynamoDbClient(aws: Config['aws'], timeouts?: HttpTimeouts): DynamoDBClient {
+  return new DynamoDBClient({
+    region: aws.region,
+    endpoint: aws.dynamodbEndpoint,
     credentials: aws.credentials,
     requestHandler: requestHandler(timeouts),
   })

@@ -25,6 +25,8 @@ export interface Config {
     region: string
     /** S3/SQS endpoint for LocalStack, MinIO or the embedded emulator; unset for AWS. */
     endpoint: string | undefined
+    /** DynamoDB endpoint (AWS_ENDPOINT_URL_DYNAMODB), else `endpoint`; unset for AWS. */
+    dynamodbEndpoint: string | undefined
     /** Path-style S3 URLs (`endpoint/bucket/key`), which most S3-compatible servers need. */
     forcePathStyle: boolean
     /**
@@ -34,6 +36,8 @@ export interface Config {
     credentials?: { accessKeyId: string; secretAccessKey: string }
   }
   bucket: string
+  /** The DynamoDB table of the mail store (shared/store/keys.ts has its layout). */
+  table: string
   /** Queue URL, or a queue name to look up. */
   ingestQueue: string
   webhookQueue: string
@@ -58,10 +62,12 @@ export interface Config {
   local: {
     /** Port of the embedded S3/SQS emulator in local mode. */
     emulatorPort: number
+    /** Port of the embedded DynamoDB emulator in local mode. */
+    dynamodbPort: number
     /** False runs local mode against AWS itself (no AWS_ENDPOINT_URL, no emulator). */
     embedded: boolean
     /**
-     * Where the embedded emulator keeps queues and objects (MAILBRIDGE_DATA_DIR, absolute);
+     * Where the embedded emulators keep queues, objects and the table (MAILBRIDGE_DATA_DIR, absolute);
      * undefined when it is `:memory:`, for tests and throwaway runs.
      */
     dataDir: string | undefined
@@ -199,9 +205,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     aws: {
       region: read(source, 'AWS_REGION') ?? read(source, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
       endpoint,
+      dynamodbEndpoint: read(source, 'AWS_ENDPOINT_URL_DYNAMODB') ?? endpoint,
       forcePathStyle: boolean(source, 'MAILBRIDGE_S3_FORCE_PATH_STYLE', endpoint !== undefined),
     },
     bucket: read(source, 'MAILBRIDGE_BUCKET') ?? 'mailbridge',
+    table: read(source, 'MAILBRIDGE_TABLE') ?? 'mailbridge',
     ingestQueue: read(source, 'MAILBRIDGE_INGEST_QUEUE') ?? 'mailbridge-ingest',
     webhookQueue: read(source, 'MAILBRIDGE_WEBHOOK_QUEUE') ?? 'mailbridge-webhooks',
     edge: {
@@ -248,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     local: {
       emulatorPort: integer(source, 'MAILBRIDGE_EMULATOR_PORT', 4566, 0, 65535),
+      dynamodbPort: integer(source, 'MAILBRIDGE_DYNAMODB_PORT', 4567, 0, 65535),
       embedded: endpoint === undefined && boolean(source, 'MAILBRIDGE_EMBEDDED', true),
       dataDir: dataDir(source, 'MAILBRIDGE_DATA_DIR'),
       retrySeconds: {

@@ -1,88 +1,30 @@
 /**
- * The stored message and its summary: what ingest writes to a mailbox and what the API
- * and webhooks return. Built from postal-mime's parse, without I/O.
+ * The parsed message and its summary: what ingest stores and what the API and webhooks
+ * return (shapes in contracts/message.ts). Built from postal-mime's parse, without I/O.
  */
 import PostalMime, { type Address, type Email } from 'postal-mime'
-import type { QueuedMessage } from './envelope.ts'
+import type {
+  MailAddress,
+  MessageSummary,
+  ParsedMessage,
+  StoredMessage,
+} from './contracts/message.ts'
+import type { QueuedMessage } from './contracts/queue.ts'
+import { mailboxName } from './store/keys.ts'
 
 // Characters of the text body kept in a summary, enough for a list view.
 const SNIPPET_CHARS = 200
+// A summary is an item in the mailbox index, which DynamoDB caps at 400 KB: it keeps the
+// first addresses of To and the start of the subject (RFC 5322's line length), and the
+// message itself has all of them.
+const SUMMARY_ADDRESSES = 50
+const SUMMARY_SUBJECT_CHARS = 998
+const SUMMARY_ADDRESS_CHARS = 320
 // Characters of the text and the HTML body kept in the parsed message (1 Mi): far more
 // than people write, and it bounds what the parsed JSON, the API's answer and a webhook
 // can grow to (a body of control characters grows sixfold as JSON). A longer body is cut
 // there, and said to be; the raw source always has all of it.
 export const BODY_CHARS = 1024 * 1024
-
-export interface MailAddress {
-  /** The address, as written in the header. */
-  address: string
-  /** The display name, decoded, or `""`. */
-  name: string
-}
-
-export interface AttachmentInfo {
-  /** Position among the message's attachments, from 0: the `{index}` of the attachment URL. */
-  index: number
-  filename: string | null
-  contentType: string
-  /** Decoded size in bytes. */
-  size: number
-  /** Content-ID without angle brackets, for inline parts referenced from HTML as `cid:`. */
-  contentId: string | null
-  disposition: string | null
-}
-
-/** A message as stored in one mailbox, and as the API returns it. */
-export interface StoredMessage {
-  /** The id given at the edge (ULID): the same in every mailbox the message went to. */
-  id: string
-  /** The mailbox (lower-cased address) this copy belongs to. */
-  mailbox: string
-  receivedAt: string
-  /**
-   * The LMTP envelope as this mailbox saw it: rcptTo holds only the recipients delivered
-   * to this mailbox, so no mailbox learns of another's (Bcc) recipients.
-   */
-  envelope: { mailFrom: string; rcptTo: string[] }
-  /** Size of the raw message in bytes. */
-  size: number
-  from: MailAddress | null
-  to: MailAddress[]
-  cc: MailAddress[]
-  replyTo: MailAddress[]
-  subject: string | null
-  /** The Date header, as ISO 8601 when it parses, else as written. */
-  date: string | null
-  /** The Message-ID header, with angle brackets. */
-  messageId: string | null
-  inReplyTo: string | null
-  /** The text body, its first BODY_CHARS characters when `truncated` says so. */
-  text: string | null
-  /** The HTML body, its first BODY_CHARS characters when `truncated` says so. */
-  html: string | null
-  /** Bodies cut at BODY_CHARS characters; set only when one was. Read `raw` for all. */
-  truncated?: { text: boolean; html: boolean }
-  /** Every header, in order, with its name as written and its value decoded. */
-  headers: { name: string; value: string }[]
-  attachments: AttachmentInfo[]
-  /** Set when the MIME structure could not be parsed: the raw message is still stored. */
-  parseError?: string
-}
-
-/** The small record that mailbox listings return. */
-export interface MessageSummary {
-  id: string
-  mailbox: string
-  receivedAt: string
-  size: number
-  from: MailAddress | null
-  to: MailAddress[]
-  subject: string | null
-  date: string | null
-  /** The start of the text body, whitespace collapsed. */
-  snippet: string
-  attachments: number
-}
 
 /** Parses raw bytes with postal-mime; never throws (a failure is kept in `parseError`). */
 export async function parseMail(raw: Uint8Array): Promise<{ email: Email; error?: string }> {
@@ -112,19 +54,16 @@ function cut(body: string | undefined): string | null {
   return body.length > BODY_CHARS ? body.slice(0, BODY_CHARS) : body
 }
 
-/** The stored form of a parsed message, as delivered to one mailbox. */
-export function buildStoredMessage(
+/** The stored form of a parsed message: one per message, whatever its mailboxes. */
+export function buildParsedMessage(
   queued: QueuedMessage,
-  mailbox: string,
-  rcptTo: string[],
   email: Email,
   parseError?: string,
-): StoredMessage {
-  const message: StoredMessage = {
+): ParsedMessage {
+  const message: ParsedMessage = {
     id: queued.id,
-    mailbox,
     receivedAt: queued.receivedAt,
-    envelope: { mailFrom: queued.envelope.mailFrom, rcptTo },
+    envelope: { mailFrom: queued.envelope.mailFrom, rcptTo: queued.envelope.rcptTo },
     size: queued.size,
     from: flatten(email.from ? [email.from] : undefined)[0] ?? null,
     to: flatten(email.to),
@@ -155,17 +94,41 @@ export function buildStoredMessage(
   return message
 }
 
-export function summarize(message: StoredMessage): MessageSummary {
+/** The recipients of an envelope that lead to `mailbox`. */
+export function recipientsOf(rcptTo: string[], mailbox: string): string[] {
+  return rcptTo.filter((rcpt) => mailboxName(rcpt) === mailbox)
+}
+
+/** The message as `mailbox` holds it: its envelope narrowed to the mailbox's recipients. */
+export function inMailbox(parsed: ParsedMessage, mailbox: string, seen: boolean): StoredMessage {
+  const rcptTo = recipientsOf(parsed.envelope.rcptTo, mailbox)
+  return { ...parsed, envelope: { ...parsed.envelope, rcptTo }, mailbox, seen }
+}
+
+function shortAddress({ address, name }: MailAddress): MailAddress {
+  return {
+    address: address.slice(0, SUMMARY_ADDRESS_CHARS),
+    name: name.slice(0, SUMMARY_ADDRESS_CHARS),
+  }
+}
+
+/** A mailbox's summary of a new (unseen) message, bounded in size whatever the headers. */
+export function summarize(message: ParsedMessage, mailbox: string): MessageSummary {
   return {
     id: message.id,
-    mailbox: message.mailbox,
+    mailbox,
     receivedAt: message.receivedAt,
     size: message.size,
-    from: message.from,
-    to: message.to,
-    subject: message.subject,
-    date: message.date,
-    snippet: (message.text ?? '').replace(/\s+/g, ' ').trim().slice(0, SNIPPET_CHARS),
+    from: message.from && shortAddress(message.from),
+    to: message.to.slice(0, SUMMARY_ADDRESSES).map(shortAddress),
+    subject: message.subject?.slice(0, SUMMARY_SUBJECT_CHARS) ?? null,
+    date: message.date?.slice(0, SUMMARY_SUBJECT_CHARS) ?? null,
+    snippet: (message.text ?? '')
+      .slice(0, SNIPPET_CHARS * 20)
+      .replace(/\s+/g, ' ')
+      .trim()
+      .slice(0, SNIPPET_CHARS),
     attachments: message.attachments.length,
+    seen: false,
   }
 }

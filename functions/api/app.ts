@@ -6,9 +6,9 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { ZodError } from 'zod'
+import type { Root, Stores } from '../../shared/compose.ts'
+import { ConfigError } from '../../shared/errors.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
-import type { MailboxStore } from '../../shared/mailbox-store.ts'
-import type { WebhookStore } from '../../shared/webhook-store.ts'
 import { bearerAuth } from './auth.ts'
 import { ApiError } from './errors.ts'
 import { problemResponse } from './problem.ts'
@@ -21,11 +21,18 @@ export const OPENAPI_PATH = '/v1/openapi.json'
 const API_VERSION = '1.0.0'
 
 export interface ApiDeps {
-  mailboxes: MailboxStore
-  webhooks: WebhookStore
+  stores: Pick<Stores, 'messages' | 'mailboxes' | 'endpoints'>
   /** The key clients send as `Authorization: Bearer <key>`. */
   apiKey: string
   logger?: Logger
+}
+
+/** The API over the composition root, with the key of its config (MAILBRIDGE_API_KEY). */
+export function createApiApp(root: Root, apiKey = root.config.api.key): OpenAPIHono {
+  if (apiKey === undefined) {
+    throw new ConfigError('MAILBRIDGE_API_KEY is not set: the API refuses to run without a key')
+  }
+  return createApp({ stores: root.stores, apiKey, logger: createLogger('api') })
 }
 
 /** Zod issues as one line, e.g. `query.limit: Too big: expected number to be <=200`. */
@@ -63,8 +70,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     scheme: 'bearer',
     description: 'The API key (MAILBRIDGE_API_KEY)',
   })
-  registerMailboxRoutes(app, deps.mailboxes)
-  registerWebhookRoutes(app, deps.webhooks)
+  registerMailboxRoutes(app, deps.stores)
+  registerWebhookRoutes(app, deps.stores.endpoints)
   app.doc31(OPENAPI_PATH, {
     openapi: '3.1.0',
     info: { title: 'mailbridge API', version: API_VERSION },

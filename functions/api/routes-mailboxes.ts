@@ -1,21 +1,24 @@
-/** Mailboxes and their messages: list, read as JSON, raw source, attachments, delete. */
+/** Mailboxes and their messages: list, read as JSON, raw source, attachments, mark read, delete. */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import type { Stores } from '../../shared/compose.ts'
 import { InvalidCursorError } from '../../shared/errors.ts'
-import { mailboxName } from '../../shared/mailbox-layout.ts'
-import type { MailboxStore } from '../../shared/mailbox-store.ts'
-import { parseMail } from '../../shared/message.ts'
+import { inMailbox, parseMail } from '../../shared/message.ts'
 import { isMessageId } from '../../shared/message-id.ts'
+import { mailboxName } from '../../shared/store/keys.ts'
+import type { Entry } from '../../shared/store/mailboxes.ts'
 import { attachmentDisposition, safeContentType } from './content-disposition.ts'
 import { BadRequestError, NotFoundError } from './errors.ts'
 import {
   AttachmentParamsSchema,
-  ListMessagesQuerySchema,
   MailboxListSchema,
   MailboxParamsSchema,
   MessagePageSchema,
   MessageParamsSchema,
+  MessageSummarySchema,
+  PageQuerySchema,
   problemContent,
   StoredMessageSchema,
+  UpdateMessageSchema,
 } from './schemas.ts'
 
 // Served bytes come from untrusted mail: never let a browser sniff them into HTML or run them.
@@ -32,12 +35,14 @@ const binary = z.string().openapi({ format: 'binary' })
 const listMailboxes = createRoute({
   method: 'get',
   path: '/v1/mailboxes',
-  summary: 'List mailboxes with their message counts',
+  summary: 'List mailboxes with their counters',
+  request: { query: PageQuerySchema },
   responses: {
     200: {
-      description: 'Mailboxes',
+      description: 'A page of mailboxes',
       content: { 'application/json': { schema: MailboxListSchema } },
     },
+    400: problemContent('Invalid limit or cursor'),
     401: unauthorized,
   },
 })
@@ -46,7 +51,7 @@ const listMessages = createRoute({
   method: 'get',
   path: '/v1/mailboxes/{address}/messages',
   summary: 'List the messages of a mailbox, newest first',
-  request: { params: MailboxParamsSchema, query: ListMessagesQuerySchema },
+  request: { params: MailboxParamsSchema, query: PageQuerySchema },
   responses: {
     200: { description: 'A page', content: { 'application/json': { schema: MessagePageSchema } } },
     400: problemContent('Invalid limit or cursor'),
@@ -99,6 +104,26 @@ const getAttachment = createRoute({
   },
 })
 
+const updateMessage = createRoute({
+  method: 'patch',
+  path: '/v1/mailboxes/{address}/messages/{id}',
+  summary: 'Mark a message read or unread',
+  request: {
+    params: MessageParamsSchema,
+    body: { required: true, content: { 'application/json': { schema: UpdateMessageSchema } } },
+  },
+  responses: {
+    200: {
+      description: 'The updated summary',
+      content: { 'application/json': { schema: MessageSummarySchema } },
+    },
+    400: badRequest,
+    401: unauthorized,
+    404: notFound,
+    415: problemContent('The body is not application/json'),
+  },
+})
+
 const deleteMessage = createRoute({
   method: 'delete',
   path: '/v1/mailboxes/{address}/messages/{id}',
@@ -123,38 +148,57 @@ function toBytes(content: ArrayBuffer | Uint8Array | string): Uint8Array<ArrayBu
   return content instanceof ArrayBuffer ? new Uint8Array(content) : new Uint8Array(content)
 }
 
-export function registerMailboxRoutes(app: OpenAPIHono, mailboxes: MailboxStore): void {
+/** A cursor this API did not hand out is the client's error. */
+async function paged<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read()
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw new BadRequestError('cursor is not valid')
+    throw error
+  }
+}
+
+export function registerMailboxRoutes(
+  app: OpenAPIHono,
+  { mailboxes, messages }: Pick<Stores, 'mailboxes' | 'messages'>,
+): void {
+  /** The mailbox's entry for a message, or NotFoundError: a message is read only through one. */
+  async function entryOf(params: { address: string; id: string }): Promise<Entry> {
+    const { mailbox, id } = messageRef(params)
+    const entry = await mailboxes.get(mailbox, id)
+    if (entry === undefined) throw new NotFoundError(`No message ${id} in ${mailbox}`)
+    return entry
+  }
+
+  async function rawOf(params: { address: string; id: string }): Promise<Uint8Array> {
+    const entry = await entryOf(params)
+    const raw = await messages.getRaw(entry.id)
+    if (raw === undefined) throw new NotFoundError(`No message ${entry.id} in ${entry.mailbox}`)
+    return raw
+  }
+
   app.openapi(listMailboxes, async (c) => {
-    const names = await mailboxes.mailboxes()
-    const counts = await Promise.all(names.map((name) => mailboxes.count(name)))
-    return c.json(
-      { mailboxes: names.map((address, i) => ({ address, messages: counts[i] ?? 0 })) },
-      200,
-    )
+    const { limit, cursor } = c.req.valid('query')
+    const page = await paged(() => mailboxes.mailboxes(limit, cursor))
+    return c.json({ mailboxes: page.items, nextCursor: page.nextCursor }, 200)
   })
 
   app.openapi(listMessages, async (c) => {
     const { address } = c.req.valid('param')
     const { limit, cursor } = c.req.valid('query')
-    try {
-      return c.json(await mailboxes.list(mailboxName(address), limit, cursor), 200)
-    } catch (error) {
-      if (error instanceof InvalidCursorError) throw new BadRequestError('cursor is not valid')
-      throw error
-    }
+    const page = await paged(() => mailboxes.page(mailboxName(address), limit, cursor))
+    return c.json({ messages: page.items, nextCursor: page.nextCursor }, 200)
   })
 
   app.openapi(getMessage, async (c) => {
-    const { mailbox, id } = messageRef(c.req.valid('param'))
-    const message = await mailboxes.get(mailbox, id)
-    if (message === undefined) throw new NotFoundError(`No message ${id} in ${mailbox}`)
-    return c.json(message, 200)
+    const entry = await entryOf(c.req.valid('param'))
+    const parsed = await messages.getParsed(entry.id)
+    if (parsed === undefined) throw new NotFoundError(`No message ${entry.id} in ${entry.mailbox}`)
+    return c.json(inMailbox(parsed, entry.mailbox, entry.seen), 200)
   })
 
   app.openapi(getRaw, async (c) => {
-    const { mailbox, id } = messageRef(c.req.valid('param'))
-    const raw = await mailboxes.getRaw(mailbox, id)
-    if (raw === undefined) throw new NotFoundError(`No message ${id} in ${mailbox}`)
+    const raw = await rawOf(c.req.valid('param'))
     return c.body(toBytes(raw), 200, {
       ...UNTRUSTED_CONTENT_HEADERS,
       'Content-Type': 'message/rfc822',
@@ -163,14 +207,12 @@ export function registerMailboxRoutes(app: OpenAPIHono, mailboxes: MailboxStore)
 
   app.openapi(getAttachment, async (c) => {
     const params = c.req.valid('param')
-    const { mailbox, id } = messageRef(params)
-    const raw = await mailboxes.getRaw(mailbox, id)
-    if (raw === undefined) throw new NotFoundError(`No message ${id} in ${mailbox}`)
+    const raw = await rawOf(params)
     // Only canonical indexes name an attachment: "01" or "+1" would alias "1".
     const index = /^(0|[1-9][0-9]{0,5})$/.test(params.index) ? Number(params.index) : -1
     const attachment = index < 0 ? undefined : (await parseMail(raw)).email.attachments[index]
     if (attachment === undefined) {
-      throw new NotFoundError(`Message ${id} has no attachment ${params.index}`)
+      throw new NotFoundError(`Message ${params.id} has no attachment ${params.index}`)
     }
     return c.body(toBytes(attachment.content), 200, {
       ...UNTRUSTED_CONTENT_HEADERS,
@@ -179,11 +221,20 @@ export function registerMailboxRoutes(app: OpenAPIHono, mailboxes: MailboxStore)
     })
   })
 
+  app.openapi(updateMessage, async (c) => {
+    const { mailbox, id } = messageRef(c.req.valid('param'))
+    const entry = await mailboxes.setSeen(mailbox, id, c.req.valid('json').seen)
+    if (entry === undefined) throw new NotFoundError(`No message ${id} in ${mailbox}`)
+    const { shared: _shared, ...summary } = entry
+    return c.json(summary, 200)
+  })
+
   app.openapi(deleteMessage, async (c) => {
     const { mailbox, id } = messageRef(c.req.valid('param'))
-    if (!(await mailboxes.delete(mailbox, id))) {
-      throw new NotFoundError(`No message ${id} in ${mailbox}`)
-    }
+    const entry = await mailboxes.remove(mailbox, id)
+    if (entry === undefined) throw new NotFoundError(`No message ${id} in ${mailbox}`)
+    // The entry first, so a half-done delete never lists a message that cannot be read.
+    await messages.release(id, mailbox, entry.shared)
     return c.body(null, 204)
   })
 }

@@ -1,7 +1,7 @@
 /** Webhook endpoints: create (the only time the secret is shown), list, delete. */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
-import { mailboxName } from '../../shared/mailbox-layout.ts'
-import type { WebhookStore } from '../../shared/webhook-store.ts'
+import type { EndpointStore } from '../../shared/store/endpoints.ts'
+import { mailboxName } from '../../shared/store/keys.ts'
 import { NotFoundError } from './errors.ts'
 import {
   CreatedWebhookSchema,
@@ -60,7 +60,7 @@ const deleteWebhook = createRoute({
   },
 })
 
-export function registerWebhookRoutes(app: OpenAPIHono, webhooks: WebhookStore): void {
+export function registerWebhookRoutes(app: OpenAPIHono, webhooks: EndpointStore): void {
   app.openapi(createWebhook, async (c) => {
     const body = c.req.valid('json')
     const mailbox = body.mailbox == null ? null : mailboxName(body.mailbox)

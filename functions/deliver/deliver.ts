@@ -3,13 +3,12 @@
  * else (status, timeout, refused connection) throws, so SQS retries the job after its
  * visibility timeout and parks it in the dead-letter queue after maxReceiveCount.
  */
-import { parseWebhookJob } from '../../shared/envelope.ts'
+import type { Root, Stores } from '../../shared/compose.ts'
+import { parseWebhookJob } from '../../shared/contracts/queue.ts'
 import { MailbridgeError } from '../../shared/errors.ts'
-import type { Logger } from '../../shared/logger.ts'
-import type { MailboxStore } from '../../shared/mailbox-store.ts'
+import { createLogger, type Logger } from '../../shared/logger.ts'
 import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
 import { buildWebhookPayload, webhookId } from '../../shared/webhook-payload.ts'
-import type { WebhookStore } from '../../shared/webhook-store.ts'
 import { signWebhook } from './sign.ts'
 
 // How long a receiver may take to answer (ms); Standard Webhooks suggests a few seconds.
@@ -20,28 +19,35 @@ export class WebhookDeliveryError extends MailbridgeError {
 }
 
 export interface DeliverDeps {
-  mailboxes: MailboxStore
-  webhooks: WebhookStore
+  stores: Pick<Stores, 'messages' | 'endpoints' | 'deliveries'>
   logger: Logger
   fetch?: typeof fetch
   timeoutMs?: number
 }
 
+/** Deliver's dependencies, from the composition root. */
+export function deliverDeps(
+  root: Root,
+  options: Partial<Omit<DeliverDeps, 'stores'>> = {},
+): DeliverDeps {
+  return { stores: root.stores, logger: createLogger('deliver'), ...options }
+}
+
 export async function deliver(body: string, deps: DeliverDeps): Promise<void> {
   const job = parseWebhookJob(body)
   const log = deps.logger.child({ messageId: job.messageId, endpointId: job.endpointId })
-  const record = await deps.webhooks.getDelivery(job.messageId, job.endpointId)
+  const { deliveries, endpoints, messages } = deps.stores
+  const record = await deliveries.get(job.messageId, job.endpointId)
   if (record?.status === 'delivered') {
     log.info('already delivered, duplicate job dropped')
     return
   }
-  const endpoint = await deps.webhooks.get(job.endpointId)
+  const endpoint = await endpoints.get(job.endpointId)
   if (!endpoint) {
     log.info('endpoint deleted, job dropped')
     return
   }
-  const [firstMailbox] = job.mailboxes
-  const message = firstMailbox && (await deps.mailboxes.get(firstMailbox, job.messageId))
+  const message = await messages.getParsed(job.messageId)
   if (!message) {
     log.info('message deleted before its webhook was sent, job dropped')
     return
@@ -70,15 +76,8 @@ export async function deliver(body: string, deps: DeliverDeps): Promise<void> {
   } catch (error) {
     result = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
   }
-  const attempts = (record?.attempts ?? 0) + 1
-  await deps.webhooks.putDelivery({
-    messageId: job.messageId,
-    endpointId: job.endpointId,
-    status: ok ? 'delivered' : 'queued',
-    attempts,
-    updatedAt: new Date().toISOString(),
-    lastResult: result,
-  })
+  const state = await deliveries.attempted(job.messageId, job.endpointId, { ok, detail: result })
+  const attempts = state?.attempts
   const ms = Math.round(performance.now() - started)
   if (!ok) throw new WebhookDeliveryError(`webhook to ${endpoint.url} failed: ${result}`)
   log.info({ attempts, ms, result }, 'webhook delivered')

@@ -1,29 +1,48 @@
 /**
- * Ingest: one queued LMTP transaction → the message in each recipient's mailbox, and
- * one webhook job per subscribed endpoint. Idempotent by message id: a redelivered
- * record overwrites the same objects and queues no job twice. A client's retry of a
- * message already queued under another id is stored once (retries.ts).
+ * Ingest: one queued LMTP transaction → the message stored once, an entry in each
+ * recipient's mailbox, and one webhook job per endpoint subscribed to any of them.
+ * Idempotent by message id: a redelivered record writes the same bytes, finds its entries
+ * there (conditional writes, so nothing is counted twice) and queues no job twice. A
+ * client's retry of a message already queued under another id is stored once (retries.ts).
  */
+import { setTimeout } from 'node:timers/promises'
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
-import { parseQueuedMessage, type QueuedMessage, type WebhookJob } from '../../shared/envelope.ts'
+import type { Root, Stores } from '../../shared/compose.ts'
+import {
+  parseQueuedMessage,
+  type QueuedMessage,
+  type WebhookJob,
+} from '../../shared/contracts/queue.ts'
 import { MalformedRecordError } from '../../shared/errors.ts'
-import type { Logger } from '../../shared/logger.ts'
-import { isIncomingRawKey, mailboxName } from '../../shared/mailbox-layout.ts'
-import type { MailboxStore } from '../../shared/mailbox-store.ts'
-import { buildStoredMessage, parseMail } from '../../shared/message.ts'
-import type { S3Objects } from '../../shared/s3-objects.ts'
+import { createLogger, type Logger } from '../../shared/logger.ts'
+import { buildParsedMessage, parseMail, summarize } from '../../shared/message.ts'
 import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
-import type { WebhookEndpoint, WebhookStore } from '../../shared/webhook-store.ts'
-import { fingerprint, isRetryOf, ReceivedLog } from './retries.ts'
+import { isIncomingRawKey, mailboxKey, mailboxName } from '../../shared/store/keys.ts'
+import type { S3Objects } from '../../shared/store/objects.ts'
+import { fingerprint, isRetryOf } from './retries.ts'
+
+// How long a claimed job may stay unsent before another invocation sends it (ms): far
+// longer than one SQS send takes, far shorter than a record takes to come back.
+const CLAIM_STALE_MS = 15_000
+// How often a job claimed by another invocation is looked at until it is sent (ms).
+const CLAIM_POLL_MS = 50
 
 export interface IngestDeps {
-  mailboxes: MailboxStore
-  webhooks: WebhookStore
-  /** Reads raw messages the edge staged in S3. */
-  objects: S3Objects
+  stores: Stores
   sqs: SQSClient
+  /** Where webhook jobs go. */
   webhookQueueUrl: string
   logger: Logger
+}
+
+/** Ingest's dependencies, from the composition root. */
+export function ingestDeps(root: Root, logger = createLogger('ingest')): IngestDeps {
+  return {
+    stores: root.stores,
+    sqs: root.clients.sqs,
+    webhookQueueUrl: root.config.webhookQueue,
+    logger,
+  }
 }
 
 /** Recipients grouped by mailbox, in first-seen order. */
@@ -36,22 +55,30 @@ export function groupByMailbox(rcptTo: string[]): Map<string, string[]> {
   return groups
 }
 
-/** The webhook jobs for one message: one per endpoint that subscribes to any of its mailboxes. */
+/**
+ * The webhook jobs for one message: one per endpoint subscribed to any of its mailboxes,
+ * naming those mailboxes. `subscribers` holds each mailbox's own endpoints, `everywhere`
+ * the endpoints of every mailbox.
+ */
 export function planWebhookJobs(
   messageId: string,
   groups: Map<string, string[]>,
-  endpoints: WebhookEndpoint[],
+  subscribers: Map<string, string[]>,
+  everywhere: string[],
 ): WebhookJob[] {
-  const jobs: WebhookJob[] = []
-  for (const endpoint of endpoints) {
-    const mailboxes = [...groups.keys()].filter(
-      (mailbox) => endpoint.mailbox === null || mailboxName(endpoint.mailbox) === mailbox,
-    )
-    if (mailboxes.length === 0) continue
-    const rcptTo = mailboxes.flatMap((mailbox) => groups.get(mailbox) ?? [])
-    jobs.push({ v: 1, messageId, endpointId: endpoint.id, mailboxes, rcptTo })
+  const mailboxesOf = new Map<string, string[]>()
+  for (const mailbox of groups.keys()) {
+    for (const endpointId of new Set([...everywhere, ...(subscribers.get(mailbox) ?? [])])) {
+      mailboxesOf.set(endpointId, [...(mailboxesOf.get(endpointId) ?? []), mailbox])
+    }
   }
-  return jobs
+  return [...mailboxesOf].map(([endpointId, mailboxes]) => ({
+    v: 1,
+    messageId,
+    endpointId,
+    mailboxes,
+    rcptTo: mailboxes.flatMap((mailbox) => groups.get(mailbox) ?? []),
+  }))
 }
 
 async function loadRaw(queued: QueuedMessage, objects: S3Objects): Promise<Uint8Array> {
@@ -61,7 +88,7 @@ async function loadRaw(queued: QueuedMessage, objects: S3Objects): Promise<Uint8
     throw new MalformedRecordError(`raw message is in bucket ${bucket}, not ${objects.bucket}`)
   }
   // Only what an edge stages: a forged record must not have ingest read (and store as
-  // mail) a webhook secret or another mailbox's message.
+  // mail) another message's bytes.
   if (!isIncomingRawKey(key)) {
     throw new MalformedRecordError(`raw message key ${key} is not a staged message`)
   }
@@ -73,33 +100,40 @@ async function loadRaw(queued: QueuedMessage, objects: S3Objects): Promise<Uint8
 export async function ingest(
   body: string,
   deps: IngestDeps,
-  listEndpoints: () => Promise<WebhookEndpoint[]> = () => deps.webhooks.list(),
+  everywhere: () => Promise<string[]> = () => deps.stores.endpoints.subscribedToAll(),
 ): Promise<void> {
+  const { messages, mailboxes, fingerprints } = deps.stores
   const queued = parseQueuedMessage(body)
-  const raw = await loadRaw(queued, deps.objects)
+  const raw = await loadRaw(queued, deps.stores.objects)
   const print = fingerprint(queued, raw)
-  const received = new ReceivedLog(deps.objects)
   const all = groupByMailbox(queued.envelope.rcptTo)
-  const groups = await withoutRetries(all, queued, print, received, deps.logger)
+  const groups = await withoutRetries(all, queued, print, deps)
   if (groups.size === 0) return
   const { email, error } = await parseMail(raw)
   if (error !== undefined) {
     deps.logger.warn({ messageId: queued.id, err: error }, 'MIME parse failed, raw kept')
   }
-  await Promise.all(
-    [...groups].map(([mailbox, rcptTo]) =>
-      deps.mailboxes.put(raw, buildStoredMessage(queued, mailbox, rcptTo, email, error)),
-    ),
+  const parsed = buildParsedMessage(queued, email, error)
+  // Bytes, then references, then entries: a listed message can always be read, and its
+  // bytes are never deleted while a mailbox refers to them.
+  await messages.putBytes(raw, parsed)
+  const shared = groups.size > 1
+  if (shared) await messages.addRefs(queued.id, [...groups.keys()])
+  const added = await Promise.all(
+    [...groups.keys()].map((mailbox) => mailboxes.add({ ...summarize(parsed, mailbox), shared })),
   )
-  const jobs = planWebhookJobs(queued.id, groups, await listEndpoints())
+  const subscribers = new Map(
+    [...groups.keys()].map((mailbox, i) => [mailbox, added[i]?.endpointIds ?? []]),
+  )
+  const jobs = planWebhookJobs(queued.id, groups, subscribers, await everywhere())
   await Promise.all(jobs.map((job) => queueJob(job, deps)))
   if (print !== undefined) {
-    const record = { messageId: queued.id, receivedAt: queued.receivedAt }
-    await Promise.all([...groups.keys()].map((mailbox) => received.put(mailbox, print, record)))
+    const received = { messageId: queued.id, receivedAt: queued.receivedAt }
+    await fingerprints.remember(print, [...groups.keys()], received)
   }
   deps.logger.info(
     { messageId: queued.id, mailboxes: [...groups.keys()], webhooks: jobs.length },
-    'message stored',
+    added.some((result) => result.added) ? 'message stored' : 'message was stored already',
   )
 }
 
@@ -111,18 +145,15 @@ async function withoutRetries(
   groups: Map<string, string[]>,
   queued: QueuedMessage,
   print: string | undefined,
-  received: ReceivedLog,
-  logger: Logger,
+  deps: IngestDeps,
 ): Promise<Map<string, string[]>> {
   if (print === undefined) return groups
+  const earlier = await deps.stores.fingerprints.lookup(print)
   const fresh = new Map<string, string[]>()
-  const earlier = await Promise.all(
-    [...groups.keys()].map((mailbox) => received.get(mailbox, print)),
-  )
-  for (const [index, [mailbox, rcptTo]] of [...groups].entries()) {
-    const other = earlier[index]
+  for (const [mailbox, rcptTo] of groups) {
+    const other = earlier.get(mailboxKey(mailbox))
     if (isRetryOf(other, queued)) {
-      logger.info(
+      deps.logger.info(
         { messageId: queued.id, mailbox, sameAs: other?.messageId, fingerprint: print },
         'retry of a message the mailbox already has, not stored again',
       )
@@ -133,34 +164,41 @@ async function withoutRetries(
   return fresh
 }
 
+/**
+ * Sends a job once, however many invocations handle the record: the one that claims the
+ * notification sends it; another waits until it is sent. A claim left unsent for
+ * CLAIM_STALE_MS was made by an invocation that died before sending (its record has come
+ * back), and is sent now. The deliver side absorbs the rare job sent twice (same
+ * webhook-id, delivered state checked).
+ */
 async function queueJob(job: WebhookJob, deps: IngestDeps): Promise<void> {
-  // The record is written after the send: a crash in between queues the job again on
-  // redelivery, which the deliver side absorbs (same webhook-id, delivered state checked).
-  if ((await deps.webhooks.getDelivery(job.messageId, job.endpointId)) !== undefined) return
+  const { deliveries } = deps.stores
+  for (;;) {
+    const claim = await deliveries.claim(job.messageId, job.endpointId)
+    if (claim !== 'claimed' && claim.status !== 'claimed') return
+    if (claim === 'claimed' || Date.now() - Date.parse(claim.updatedAt) > CLAIM_STALE_MS) break
+    await setTimeout(CLAIM_POLL_MS)
+  }
   await deps.sqs.send(
     new SendMessageCommand({ QueueUrl: deps.webhookQueueUrl, MessageBody: JSON.stringify(job) }),
   )
-  await deps.webhooks.putDelivery({
-    messageId: job.messageId,
-    endpointId: job.endpointId,
-    status: 'queued',
-    attempts: 0,
-    updatedAt: new Date().toISOString(),
-  })
+  await deliveries.sent(job.messageId, job.endpointId)
 }
 
 /**
- * The SQS batch handler over injected clients: Lambda's handler.ts and local mode both use
- * it. The webhook endpoints are read once per batch, not once per record: a listing per
- * message was a quarter of ingest's requests.
+ * The SQS batch handler: Lambda's handler.ts and local mode both use it. The endpoints of
+ * every mailbox are read once per batch; each mailbox's own come with its counters.
  */
 export function createIngestHandler(deps: IngestDeps): SqsBatchHandler {
   return (event) => {
-    let endpoints: Promise<WebhookEndpoint[]> | undefined
-    const listEndpoints = () => {
-      endpoints ??= deps.webhooks.list()
-      return endpoints
+    let everywhere: Promise<string[]> | undefined
+    const readEverywhere = () => {
+      everywhere ??= deps.stores.endpoints.subscribedToAll()
+      return everywhere
     }
-    return sqsBatchHandler((record) => ingest(record.body, deps, listEndpoints), deps.logger)(event)
+    return sqsBatchHandler(
+      (record) => ingest(record.body, deps, readEverywhere),
+      deps.logger,
+    )(event)
   }
 }

@@ -6,26 +6,19 @@
  *
  * A retry carries the very bytes of the first try (Postfix's own Received header, with
  * its queue id, first); only the edge's trace headers in front differ. So each
- * mailbox remembers, per fingerprint of the sender and those bytes, which message it got:
- * received/{address}/{fingerprint}.json. The record is written after the message is
+ * mailbox remembers, per fingerprint of the sender and those bytes, which message it got
+ * (shared/store/fingerprints.ts). The record is written after the message is
  * stored and its webhooks are queued, so a fingerprint never points at a half-stored
  * message. Two tries ingested at the same moment can still both be stored: a duplicate,
  * never a loss. Postfix retries minutes apart, so that is rare.
  */
 import { createHash } from 'node:crypto'
-import type { QueuedMessage } from '../../shared/envelope.ts'
-import { receivedKey } from '../../shared/mailbox-layout.ts'
-import type { S3Objects } from '../../shared/s3-objects.ts'
+import type { QueuedMessage } from '../../shared/contracts/queue.ts'
+import type { Received } from '../../shared/store/fingerprints.ts'
 
 // How far back a retry is looked for: Postfix's maximal_queue_lifetime default, the
-// longest it keeps retrying one message. The bucket expires received/ after 7 days.
+// longest it keeps retrying one message. Fingerprints expire after 7 days.
 export const RETRY_WINDOW_MS = 5 * 24 * 60 * 60 * 1000
-
-/** What a mailbox remembers about one fingerprint. */
-export interface Received {
-  messageId: string
-  receivedAt: string
-}
 
 // What an MTA puts first: its own Received line, with the queue id that makes two
 // identical deliveries one message tried twice.
@@ -56,16 +49,4 @@ export function isRetryOf(other: Received | undefined, queued: QueuedMessage): b
   if (other === undefined || other.messageId === queued.id) return false
   const apart = Math.abs(Date.parse(queued.receivedAt) - Date.parse(other.receivedAt))
   return apart <= RETRY_WINDOW_MS
-}
-
-export class ReceivedLog {
-  constructor(private readonly objects: S3Objects) {}
-
-  get(mailbox: string, fingerprint: string): Promise<Received | undefined> {
-    return this.objects.getJson<Received>(receivedKey(mailbox, fingerprint))
-  }
-
-  put(mailbox: string, fingerprint: string, received: Received): Promise<void> {
-    return this.objects.putJson(receivedKey(mailbox, fingerprint), received)
-  }
 }

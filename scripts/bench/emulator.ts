@@ -5,10 +5,10 @@
 import { fileURLToPath } from 'node:url'
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { GetQueueAttributesCommand, PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs'
-import { edgeEnv, ensureResources } from '../../local/resources.ts'
+import { edgeEnv, ensureBucketAndQueues } from '../../local/resources.ts'
 import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
 import { loadConfig } from '../../shared/config.ts'
-import { INCOMING_PREFIX } from '../../shared/mailbox-layout.ts'
+import { INCOMING_PREFIX } from '../../shared/store/keys.ts'
 import { type Daemon, startDaemon, waitFor } from './processes.ts'
 
 // Starting node with tsx and fauxqs takes a second or two; this is a broken start (ms).
@@ -66,7 +66,7 @@ export async function startEmulator(): Promise<BenchEmulator> {
     const s3 = createS3Client(config.aws)
     const sqs = createSqsClient(config.aws)
     clients = { s3, sqs }
-    const { ingestQueueUrl } = await ensureResources(clients, config)
+    const { ingestQueueUrl } = await ensureBucketAndQueues(clients, config)
     const { bucket } = config
     const list = (token?: string) =>
       s3.send(

@@ -78,7 +78,7 @@ test('SQS answers too late: 451, Postfix retries, ingest stores the message once
   // Ingest them all: one message in the mailbox.
   const deps = ingestDeps(emulator, 'postfix-retry')
   for (const message of queued) await ingest(JSON.stringify(message), deps)
-  const stored = (await deps.mailboxes.list(`bob@${DOMAIN}`, 10)).messages
+  const stored = (await deps.stores.mailboxes.page(`bob@${DOMAIN}`, 10)).items
   assert.deepEqual(
     stored.map((message) => [message.id, message.subject]),
     [[queued[0]?.id, 'late answer']],

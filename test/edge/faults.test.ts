@@ -129,7 +129,7 @@ test("SQS stored it but the answer came too late: 451, and the client's retry is
   assert.equal(queued.length, 2)
   const deps = ingestDeps(emulator, 'faults-ingest')
   for (const message of queued) await ingest(JSON.stringify(message), deps)
-  const stored = (await deps.mailboxes.list('late@example.com', 10)).messages
+  const stored = (await deps.stores.mailboxes.page('late@example.com', 10)).items
   assert.deepEqual(
     stored.map((message) => [message.id, message.subject]),
     [[queued[0]?.id, 'late']],

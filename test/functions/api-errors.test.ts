@@ -4,9 +4,8 @@ import type { OpenAPIHono } from '@hono/zod-openapi'
 import { pino } from 'pino'
 import { createApp } from '../../functions/api/app.ts'
 import type { Problem } from '../../functions/api/problem.ts'
+import { createStores } from '../../shared/compose.ts'
 import { ConfigError } from '../../shared/errors.ts'
-import { MailboxStore } from '../../shared/mailbox-store.ts'
-import { WebhookStore } from '../../shared/webhook-store.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 
 const API_KEY = 'test-key-errors-0123456789'
@@ -39,8 +38,7 @@ describe('api: auth, errors and the OpenAPI document', () => {
   before(async () => {
     emulator = await startEmulator()
     app = createApp({
-      mailboxes: new MailboxStore(emulator.s3, emulator.bucket),
-      webhooks: new WebhookStore(emulator.s3, emulator.bucket),
+      stores: emulator.root.stores,
       apiKey: API_KEY,
     })
   })
@@ -93,6 +91,7 @@ describe('api: auth, errors and the OpenAPI document', () => {
     assert.deepEqual(Object.keys(doc.paths['/v1/mailboxes/{address}/messages/{id}'] ?? {}).sort(), [
       'delete',
       'get',
+      'patch',
     ])
     assert.deepEqual(doc.components.securitySchemes.bearerAuth, {
       type: 'http',
@@ -107,6 +106,10 @@ describe('api: auth, errors and the OpenAPI document', () => {
     assert.equal(limit?.schema.maximum, 200)
     assert.ok(doc.components.schemas.Problem)
     assert.ok(doc.components.schemas.Message)
+    // The records come from shared/contracts/, named there.
+    for (const name of ['Mailbox', 'MessageSummary', 'Webhook', 'CreateWebhook']) {
+      assert.ok(doc.components.schemas[name], name)
+    }
   })
 
   it('answers unknown routes with 404 problem+json', async () => {
@@ -120,10 +123,12 @@ describe('api: auth, errors and the OpenAPI document', () => {
   it('logs unexpected failures and answers 500 without internals', async () => {
     const lines: string[] = []
     const logger = pino({ level: 'error' }, { write: (line: string) => lines.push(line) })
-    // A bucket that does not exist: the real S3 client fails with NoSuchBucket.
+    // A table that does not exist: the real DynamoDB client fails with ResourceNotFound.
     const broken = createApp({
-      mailboxes: new MailboxStore(emulator.s3, 'no-such-bucket-for-api'),
-      webhooks: new WebhookStore(emulator.s3, 'no-such-bucket-for-api'),
+      stores: createStores(
+        { bucket: 'no-such-bucket-for-api', table: 'no-such-table-for-api' },
+        emulator.root.clients,
+      ),
       apiKey: API_KEY,
       logger,
     })
@@ -138,15 +143,14 @@ describe('api: auth, errors and the OpenAPI document', () => {
     const entry = JSON.parse(lines[0] ?? '')
     assert.equal(entry.msg, 'request failed')
     assert.equal(entry.path, '/v1/mailboxes')
-    assert.match(JSON.stringify(entry.err), /bucket/i)
+    assert.equal(entry.err.name, 'ResourceNotFoundException')
   })
 
   it('refuses to build an app with an empty key', () => {
     assert.throws(
       () =>
         createApp({
-          mailboxes: new MailboxStore(emulator.s3, emulator.bucket),
-          webhooks: new WebhookStore(emulator.s3, emulator.bucket),
+          stores: emulator.root.stores,
           apiKey: '',
         }),
       ConfigError,

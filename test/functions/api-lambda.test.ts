@@ -3,13 +3,10 @@ import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import { handle, type LambdaEvent } from 'hono/aws-lambda'
 import { createApp } from '../../functions/api/app.ts'
-import type { QueuedMessage } from '../../shared/envelope.ts'
+import type { QueuedMessage } from '../../shared/contracts/queue.ts'
 import { ConfigError } from '../../shared/errors.ts'
-import { MailboxStore } from '../../shared/mailbox-store.ts'
-import { buildStoredMessage, parseMail } from '../../shared/message.ts'
 import { newMessageId } from '../../shared/message-id.ts'
-import { WebhookStore } from '../../shared/webhook-store.ts'
-import { type Emulator, startEmulator } from '../helpers/emulator.ts'
+import { type Emulator, ingestMessages, startEmulator } from '../helpers/emulator.ts'
 
 const API_KEY = 'test-key-lambda'
 
@@ -55,8 +52,7 @@ describe('api: Lambda adapter (API Gateway v2)', () => {
   before(async () => {
     emulator = await startEmulator()
     const app = createApp({
-      mailboxes: new MailboxStore(emulator.s3, emulator.bucket),
-      webhooks: new WebhookStore(emulator.s3, emulator.bucket),
+      stores: emulator.root.stores,
       apiKey: API_KEY,
     })
     handler = handle(app)
@@ -74,11 +70,7 @@ describe('api: Lambda adapter (API Gateway v2)', () => {
       size: raw.byteLength,
       raw: { base64: raw.toString('base64') },
     }
-    const { email } = await parseMail(raw)
-    await new MailboxStore(emulator.s3, emulator.bucket).put(
-      raw,
-      buildStoredMessage(queued, mailbox, [mailbox], email),
-    )
+    await ingestMessages(emulator, queued)
     const base = `/v1/mailboxes/lambda%40example.com/messages`
 
     const list = await handler(apiGatewayEvent('GET', base, { query: 'limit=1', headers: auth }))
@@ -121,7 +113,7 @@ describe('api: Lambda adapter (API Gateway v2)', () => {
     assert.equal(res.statusCode, 201)
     const created = JSON.parse(res.body)
     assert.equal(created.mailbox, 'lambda@example.com')
-    const stored = await new WebhookStore(emulator.s3, emulator.bucket).get(created.id)
+    const stored = await emulator.root.stores.endpoints.get(created.id)
     assert.equal(stored?.url, 'https://hooks.example.com/in')
   })
 

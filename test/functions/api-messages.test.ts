@@ -4,12 +4,15 @@ import { after, before, describe, it } from 'node:test'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { createApp } from '../../functions/api/app.ts'
 import type { Problem } from '../../functions/api/problem.ts'
-import type { QueuedMessage } from '../../shared/envelope.ts'
-import { MailboxStore, type MessagePage } from '../../shared/mailbox-store.ts'
-import { buildStoredMessage, parseMail, type StoredMessage } from '../../shared/message.ts'
+import type { MessageSummary, StoredMessage } from '../../shared/contracts/message.ts'
+import type { QueuedMessage } from '../../shared/contracts/queue.ts'
 import { newMessageId } from '../../shared/message-id.ts'
-import { WebhookStore } from '../../shared/webhook-store.ts'
-import { type Emulator, startEmulator } from '../helpers/emulator.ts'
+import { type Emulator, ingestMessages, readMessage, startEmulator } from '../helpers/emulator.ts'
+
+interface MessagePage {
+  messages: MessageSummary[]
+  nextCursor: string | null
+}
 
 const API_KEY = 'test-key-messages'
 const AUTH = { Authorization: `Bearer ${API_KEY}` }
@@ -25,9 +28,9 @@ function fixture(name: string): Buffer {
   return readFileSync(new URL(`../fixtures/${name}`, import.meta.url))
 }
 
-/** Stores a fixture in one mailbox the way ingest does: parse, build, put. */
+/** Stores a fixture in one mailbox through ingest. */
 async function store(
-  mailboxes: MailboxStore,
+  emulator: Emulator,
   file: string,
   mailbox: string,
   receivedAt = new Date(),
@@ -41,9 +44,9 @@ async function store(
     size: raw.byteLength,
     raw: { base64: raw.toString('base64') },
   }
-  const { email, error } = await parseMail(raw)
-  const message = buildStoredMessage(queued, mailbox, [mailbox], email, error)
-  await mailboxes.put(raw, message)
+  await ingestMessages(emulator, queued)
+  const message = await readMessage(emulator, mailbox, queued.id)
+  assert.ok(message, 'stored')
   return { raw, message }
 }
 
@@ -60,23 +63,21 @@ async function assertProblem(res: Response, status: number): Promise<Problem> {
 
 describe('api: mailboxes and messages', () => {
   let emulator: Emulator
-  let mailboxes: MailboxStore
   let app: OpenAPIHono
   const get = (path: string) => app.request(path, { headers: AUTH })
 
   before(async () => {
     emulator = await startEmulator()
-    mailboxes = new MailboxStore(emulator.s3, emulator.bucket)
-    const webhooks = new WebhookStore(emulator.s3, emulator.bucket)
-    app = createApp({ mailboxes, webhooks, apiKey: API_KEY })
+    app = createApp({ stores: emulator.root.stores, apiKey: API_KEY })
   })
   after(() => emulator.stop())
 
   it('lists mailboxes with their message counts', async () => {
-    await store(mailboxes, 'api-plain.eml', 'count-a@example.com')
-    await store(mailboxes, 'api-plain.eml', 'count-a@example.com')
-    await store(mailboxes, 'api-plain.eml', 'count-b@example.com')
+    await store(emulator, 'api-plain.eml', 'count-a@example.com')
+    await store(emulator, 'api-plain.eml', 'count-a@example.com')
+    await store(emulator, 'api-plain.eml', 'count-b@example.com')
 
+    const size = fixture('api-plain.eml').byteLength
     const res = await get('/v1/mailboxes')
 
     assert.equal(res.status, 200)
@@ -84,8 +85,8 @@ describe('api: mailboxes and messages', () => {
     assert.deepEqual(
       list.filter((entry) => entry.address.startsWith('count-')),
       [
-        { address: 'count-a@example.com', messages: 2 },
-        { address: 'count-b@example.com', messages: 1 },
+        { address: 'count-a@example.com', messages: 2, bytes: 2 * size, unseen: 2 },
+        { address: 'count-b@example.com', messages: 1, bytes: size, unseen: 1 },
       ],
     )
   })
@@ -96,7 +97,7 @@ describe('api: mailboxes and messages', () => {
     const ids: string[] = []
     for (let i = 0; i < 5; i++) {
       ids.push(
-        (await store(mailboxes, 'api-plain.eml', mailbox, new Date(base + i * 1000))).message.id,
+        (await store(emulator, 'api-plain.eml', mailbox, new Date(base + i * 1000))).message.id,
       )
     }
     const newestFirst = [...ids].reverse()
@@ -131,12 +132,51 @@ describe('api: mailboxes and messages', () => {
       'id',
       'mailbox',
       'receivedAt',
+      'seen',
       'size',
       'snippet',
       'subject',
       'to',
     ])
     assert.equal(all.messages[0]?.snippet, 'Hi Bob, Shall we have lunch on Friday at noon? Alice')
+  })
+
+  it('marks a message read and unread, and the counters follow', async () => {
+    const { message } = await store(emulator, 'api-plain.eml', 'seen@example.com')
+    const path = `/v1/mailboxes/seen%40example.com/messages/${message.id}`
+    const patch = (seen: unknown) =>
+      app.request(path, {
+        method: 'PATCH',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify({ seen }),
+      })
+    const unseen = async () => {
+      const { mailboxes: list } = await json<{ mailboxes: { address: string; unseen: number }[] }>(
+        await get('/v1/mailboxes?limit=200'),
+      )
+      return list.find((entry) => entry.address === 'seen@example.com')?.unseen
+    }
+    assert.equal(message.seen, false)
+    assert.equal(await unseen(), 1)
+
+    const read = await patch(true)
+    assert.equal(read.status, 200)
+    assert.equal((await json<MessageSummary>(read)).seen, true)
+    assert.equal((await patch(true)).status, 200, 'marking it read again is no change')
+    assert.equal(await unseen(), 0)
+    assert.equal((await json<StoredMessage>(await get(path))).seen, true)
+
+    assert.equal((await patch(false)).status, 200)
+    assert.equal(await unseen(), 1)
+    await assertProblem(await patch('yes'), 400)
+    await assertProblem(
+      await app.request(path.replace(message.id, newMessageId()), {
+        method: 'PATCH',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify({ seen: true }),
+      }),
+      404,
+    )
   })
 
   it('answers an empty page for a mailbox that never got mail', async () => {
@@ -159,7 +199,7 @@ describe('api: mailboxes and messages', () => {
   })
 
   it('returns a message as JSON', async () => {
-    const { message } = await store(mailboxes, 'api-plain.eml', 'shape@example.com')
+    const { message } = await store(emulator, 'api-plain.eml', 'shape@example.com')
 
     const res = await get(`/v1/mailboxes/shape%40example.com/messages/${message.id}`)
 
@@ -183,7 +223,7 @@ describe('api: mailboxes and messages', () => {
   })
 
   it('returns the raw message byte for byte', async () => {
-    const { raw, message } = await store(mailboxes, 'api-attachment.eml', 'raw@example.com')
+    const { raw, message } = await store(emulator, 'api-attachment.eml', 'raw@example.com')
 
     const res = await get(`/v1/mailboxes/raw%40example.com/messages/${message.id}/raw`)
 
@@ -194,7 +234,7 @@ describe('api: mailboxes and messages', () => {
   })
 
   it('serves attachments decoded, with safe Content-Disposition', async () => {
-    const { message } = await store(mailboxes, 'api-attachment.eml', 'files@example.com')
+    const { message } = await store(emulator, 'api-attachment.eml', 'files@example.com')
     const base = `/v1/mailboxes/files%40example.com/messages/${message.id}`
 
     const stored = await json<StoredMessage>(await get(base))
@@ -230,7 +270,7 @@ describe('api: mailboxes and messages', () => {
   })
 
   it('deletes a message, then no longer finds it', async () => {
-    const { message } = await store(mailboxes, 'api-plain.eml', 'delete@example.com')
+    const { message } = await store(emulator, 'api-plain.eml', 'delete@example.com')
     const path = `/v1/mailboxes/delete%40example.com/messages/${message.id}`
 
     const res = await app.request(path, { method: 'DELETE', headers: AUTH })
@@ -245,7 +285,7 @@ describe('api: mailboxes and messages', () => {
   })
 
   it('answers 404 for unknown and malformed message ids', async () => {
-    const { message } = await store(mailboxes, 'api-attachment.eml', 'missing@example.com')
+    const { message } = await store(emulator, 'api-attachment.eml', 'missing@example.com')
     const unknown = newMessageId()
     const paths = [
       `/v1/mailboxes/missing%40example.com/messages/${unknown}`,

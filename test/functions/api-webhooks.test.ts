@@ -4,8 +4,7 @@ import type { OpenAPIHono, z } from '@hono/zod-openapi'
 import { createApp, MAX_BODY_BYTES } from '../../functions/api/app.ts'
 import type { Problem } from '../../functions/api/problem.ts'
 import type { CreatedWebhookSchema, WebhookListSchema } from '../../functions/api/schemas.ts'
-import { MailboxStore } from '../../shared/mailbox-store.ts'
-import { WebhookStore } from '../../shared/webhook-store.ts'
+import type { Stores } from '../../shared/compose.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 
 const API_KEY = 'test-key-webhooks'
@@ -26,16 +25,15 @@ async function assertProblem(res: Response, status: number): Promise<Problem> {
 
 describe('api: webhooks', () => {
   let emulator: Emulator
-  let webhooks: WebhookStore
+  let webhooks: Stores['endpoints']
   let app: OpenAPIHono
   const post = (body: string, headers: Record<string, string> = JSON_AUTH) =>
     app.request('/v1/webhooks', { method: 'POST', headers, body })
 
   before(async () => {
     emulator = await startEmulator()
-    webhooks = new WebhookStore(emulator.s3, emulator.bucket)
-    const mailboxes = new MailboxStore(emulator.s3, emulator.bucket)
-    app = createApp({ mailboxes, webhooks, apiKey: API_KEY })
+    webhooks = emulator.root.stores.endpoints
+    app = createApp({ stores: emulator.root.stores, apiKey: API_KEY })
   })
   after(() => emulator.stop())
 

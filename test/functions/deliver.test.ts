@@ -4,14 +4,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
 import { Webhook } from 'standardwebhooks'
-import { createDeliverHandler } from '../../functions/deliver/deliver.ts'
-import type { WebhookJob } from '../../shared/envelope.ts'
+import { createDeliverHandler, deliverDeps } from '../../functions/deliver/deliver.ts'
+import type { Stores } from '../../shared/compose.ts'
+import type { WebhookJob } from '../../shared/contracts/queue.ts'
+import type { WebhookPayload } from '../../shared/contracts/webhook.ts'
 import { createLogger } from '../../shared/logger.ts'
-import { MailboxStore } from '../../shared/mailbox-store.ts'
-import { buildStoredMessage, parseMail } from '../../shared/message.ts'
-import type { WebhookPayload } from '../../shared/webhook-payload.ts'
-import { WebhookStore } from '../../shared/webhook-store.ts'
-import { type Emulator, startEmulator } from '../helpers/emulator.ts'
+import { type Emulator, ingestMessages, startEmulator } from '../helpers/emulator.ts'
 import { queuedMessage, sqsEvent, sqsRecord } from '../helpers/factories.ts'
 
 const fixture = readFileSync(new URL('../fixtures/simple.eml', import.meta.url))
@@ -22,8 +20,8 @@ interface Received {
 }
 
 let emulator: Emulator
-let mailboxes: MailboxStore
-let webhooks: WebhookStore
+let stores: Stores
+let webhooks: Stores['endpoints']
 let receiver: Server
 let receiverUrl: string
 let received: Received[] = []
@@ -31,8 +29,8 @@ let answerStatus = 200
 
 before(async () => {
   emulator = await startEmulator()
-  mailboxes = new MailboxStore(emulator.s3, emulator.bucket)
-  webhooks = new WebhookStore(emulator.s3, emulator.bucket)
+  stores = emulator.root.stores
+  webhooks = stores.endpoints
   // A real HTTP receiver on loopback, answering with whatever status the test sets.
   receiver = createServer((request, response) => {
     const chunks: Buffer[] = []
@@ -52,18 +50,14 @@ after(async () => {
 })
 
 function handler(timeoutMs?: number) {
-  return createDeliverHandler({
-    mailboxes,
-    webhooks,
-    logger: createLogger('test-deliver'),
-    timeoutMs,
-  })
+  return createDeliverHandler(
+    deliverDeps(emulator.root, { logger: createLogger('test-deliver'), timeoutMs }),
+  )
 }
 
 async function storedMessage(mailbox: string) {
   const queued = queuedMessage(fixture, [mailbox])
-  const { email } = await parseMail(fixture)
-  await mailboxes.put(fixture, buildStoredMessage(queued, mailbox, [mailbox], email))
+  await ingestMessages(emulator, queued)
   return queued
 }
 
@@ -95,7 +89,7 @@ test('POSTs the message as JSON, signed so that standardwebhooks verifies it', a
   assert.equal(payload.type, 'message.received')
   assert.equal(payload.data.id, queued.id)
   assert.equal(payload.data.subject, 'Grüße from the fixture')
-  assert.equal((await webhooks.getDelivery(queued.id, endpoint.id))?.status, 'delivered')
+  assert.equal((await stores.deliveries.get(queued.id, endpoint.id))?.status, 'delivered')
 
   // The same job again (SQS delivers at least once): no second POST.
   await handler()(sqsEvent(sqsRecord(job(queued.id, endpoint.id, 'bob@example.com'))))
@@ -120,7 +114,7 @@ test('a non-2xx answer, a timeout or a refused connection leaves the job for a r
     result.batchItemFailures.map((f) => f.itemIdentifier).sort(),
     records.map((r) => r.messageId).sort(),
   )
-  const record = await webhooks.getDelivery(queued.id, failing.id)
+  const record = await stores.deliveries.get(queued.id, failing.id)
   assert.deepEqual(
     [record?.status, record?.attempts, record?.lastResult],
     ['queued', 1, 'HTTP 500'],
@@ -132,7 +126,7 @@ test('a non-2xx answer, a timeout or a refused connection leaves the job for a r
     sqsEvent(sqsRecord(job(queued.id, failing.id, 'retry@example.com'), 2)),
   )
   assert.deepEqual(retry.batchItemFailures, [])
-  const after = await webhooks.getDelivery(queued.id, failing.id)
+  const after = await stores.deliveries.get(queued.id, failing.id)
   assert.deepEqual([after?.status, after?.attempts], ['delivered', 2])
   await webhooks.delete(failing.id)
   await webhooks.delete(refused.id)
@@ -143,7 +137,8 @@ test('a job whose endpoint or message was deleted is dropped, not retried foreve
   answerStatus = 200
   const queued = await storedMessage('gone@example.com')
   const endpoint = await webhooks.create({ url: receiverUrl, mailbox: null })
-  await mailboxes.delete('gone@example.com', queued.id)
+  await stores.mailboxes.remove('gone@example.com', queued.id)
+  await stores.messages.release(queued.id, 'gone@example.com', false)
   const result = await handler()(
     sqsEvent(
       sqsRecord(job(queued.id, 'wh_00000000000000000000', 'gone@example.com')),

@@ -4,19 +4,25 @@ import { after, before, test } from 'node:test'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { createIngestHandler } from '../../functions/ingest/ingest.ts'
 import { RETRY_WINDOW_MS } from '../../functions/ingest/retries.ts'
-import { parseWebhookJob, type QueuedMessage } from '../../shared/envelope.ts'
-import { incomingRawKey, rawKey, WEBHOOKS_PREFIX } from '../../shared/mailbox-layout.ts'
-import type { MailboxStore } from '../../shared/mailbox-store.ts'
+import type { Stores } from '../../shared/compose.ts'
+import { parseWebhookJob, type QueuedMessage } from '../../shared/contracts/queue.ts'
 import { newMessageId } from '../../shared/message-id.ts'
-import type { WebhookStore } from '../../shared/webhook-store.ts'
-import { type Emulator, ingestDeps, startEmulator } from '../helpers/emulator.ts'
+import { incomingRawKey, rawKey } from '../../shared/store/keys.ts'
+import {
+  countIn,
+  type Emulator,
+  idsIn as idsOf,
+  ingestDeps,
+  readMessage,
+  startEmulator,
+} from '../helpers/emulator.ts'
 import { queuedMessage, sqsEvent, sqsRecord } from '../helpers/factories.ts'
 import { drainQueue } from '../helpers/queue.ts'
 
 const fixture = readFileSync(new URL('../fixtures/simple.eml', import.meta.url))
 let emulator: Emulator
-let mailboxes: MailboxStore
-let webhooks: WebhookStore
+let messages: Stores['messages']
+let webhooks: Stores['endpoints']
 let handler: ReturnType<typeof createIngestHandler>
 
 before(async () => {
@@ -25,8 +31,8 @@ before(async () => {
     MAILBRIDGE_LOCAL_WEBHOOK_RETRY_SECONDS: '1',
   })
   const deps = ingestDeps(emulator, 'test-ingest')
-  mailboxes = deps.mailboxes
-  webhooks = deps.webhooks
+  messages = deps.stores.messages
+  webhooks = deps.stores.endpoints
   handler = createIngestHandler(deps)
 })
 after(() => emulator.stop())
@@ -35,7 +41,7 @@ function drainWebhookQueue() {
   return drainQueue(emulator.sqs, emulator.webhookQueueUrl, (m) => parseWebhookJob(m.Body ?? ''))
 }
 
-test('stores the raw message and the parsed one in each recipient mailbox', async () => {
+test('stores the raw message and the parsed one once, with an entry in each recipient mailbox', async () => {
   // Prepare
   const queued = queuedMessage(fixture, ['Bob@example.com', 'carol@example.com'])
   // Act
@@ -46,17 +52,14 @@ test('stores the raw message and the parsed one in each recipient mailbox', asyn
     ['bob@example.com', 'Bob@example.com'],
     ['carol@example.com', 'carol@example.com'],
   ] as const) {
-    const raw = await mailboxes.getRaw(mailbox, queued.id)
-    assert.ok(raw && Buffer.from(raw).equals(fixture), `raw bytes in ${mailbox}`)
-    const message = await mailboxes.get(mailbox, queued.id)
+    const message = await readMessage(emulator, mailbox, queued.id)
     assert.equal(message?.subject, 'Grüße from the fixture')
+    assert.equal(message?.mailbox, mailbox)
     assert.deepEqual(message?.envelope.rcptTo, [rcpt], 'no mailbox sees the other recipients')
-    const page = await mailboxes.list(mailbox, 10)
-    assert.deepEqual(
-      page.messages.map((m) => m.id),
-      [queued.id],
-    )
+    assert.deepEqual(await idsOf(emulator, mailbox), [queued.id])
   }
+  const raw = await messages.getRaw(queued.id)
+  assert.ok(raw && Buffer.from(raw).equals(fixture), 'the raw bytes, once')
 })
 
 test('a redelivered record creates no duplicate message and no duplicate webhook job', async () => {
@@ -69,7 +72,7 @@ test('a redelivered record creates no duplicate message and no duplicate webhook
   const second = await handler(sqsEvent(sqsRecord(body, 2)))
 
   assert.deepEqual([first.batchItemFailures, second.batchItemFailures], [[], []])
-  assert.equal(await mailboxes.count('dup@example.com'), 1)
+  assert.equal(await countIn(emulator, 'dup@example.com'), 1)
   const jobs = await drainWebhookQueue()
   assert.deepEqual(
     jobs.map((job) => [job.messageId, job.endpointId, job.mailboxes]),
@@ -88,7 +91,8 @@ test('a raw message staged in S3 by the edge is read from there', async () => {
   })
   const result = await handler(sqsEvent(sqsRecord(JSON.stringify(queued))))
   assert.deepEqual(result.batchItemFailures, [])
-  const raw = await mailboxes.getRaw('staged@example.com', queued.id)
+  assert.deepEqual(await idsOf(emulator, 'staged@example.com'), [queued.id])
+  const raw = await messages.getRaw(queued.id)
   assert.ok(raw && Buffer.from(raw).equals(fixture))
 })
 
@@ -108,31 +112,27 @@ test('failed records are reported one by one; the good ones in the batch are sto
     result.batchItemFailures.map((f) => f.itemIdentifier).sort(),
     [records[0], records[2], records[3]].map((r) => r?.messageId).sort(),
   )
-  assert.equal(await mailboxes.has('batch@example.com', good.id), true)
-  assert.equal(await mailboxes.count('batch@example.com'), 1)
+  assert.deepEqual(await idsOf(emulator, 'batch@example.com'), [good.id])
+  assert.equal(await countIn(emulator, 'batch@example.com'), 1)
 })
 
 test('a record naming anything but a staged message is refused, and nothing is stored', async () => {
-  // A forged queue message pointing at a webhook endpoint's object (its secret) or at
-  // another mailbox's mail: ingest must not read either and store it as mail.
-  const endpoint = await webhooks.create({ url: 'http://127.0.0.1:9/', mailbox: null })
+  // A forged queue message pointing at another message's bytes: ingest must not read them
+  // and store them as mail of another mailbox.
   const victim = queuedMessage(fixture, ['victim@example.com'])
   await handler(sqsEvent(sqsRecord(JSON.stringify(victim))))
-  const keys = [
-    `${WEBHOOKS_PREFIX}${endpoint.id}.json`,
-    rawKey('victim@example.com', victim.id),
-    `incoming/../${WEBHOOKS_PREFIX}${endpoint.id}.json`,
-  ]
+  const keys = [rawKey(victim.id), `incoming/../${rawKey(victim.id)}`]
   for (const key of keys) {
-    assert.notEqual(await mailboxes.objects.getBytes(key.replace('incoming/../', '')), undefined)
+    const objects = emulator.root.stores.objects
+    assert.notEqual(await objects.getBytes(key.replace('incoming/../', '')), undefined)
     const forged = queuedMessage(fixture, ['thief@example.com'], {
       raw: { s3: { bucket: emulator.bucket, key } },
     })
     const result = await handler(sqsEvent(sqsRecord(JSON.stringify(forged))))
     assert.equal(result.batchItemFailures.length, 1, key)
   }
-  assert.equal(await mailboxes.count('thief@example.com'), 0)
-  await webhooks.delete(endpoint.id)
+  assert.equal(await countIn(emulator, 'thief@example.com'), 0)
+  assert.deepEqual(await idsOf(emulator, 'thief@example.com'), [])
 })
 
 test('a batch where every record fails is still answered, not thrown', async () => {
@@ -165,7 +165,7 @@ async function ingestAll(...queued: QueuedMessage[]) {
 }
 
 async function idsIn(mailbox: string) {
-  return (await mailboxes.list(mailbox, 10)).messages.map((m) => m.id).sort()
+  return (await idsOf(emulator, mailbox)).sort()
 }
 
 test("a client's retry of a queued message is stored once and notified once", async () => {

@@ -29,14 +29,7 @@ export async function startTestBridge(env: NodeJS.ProcessEnv = {}): Promise<Test
     MAILBRIDGE_LOCAL_WEBHOOK_RETRY_SECONDS: '1',
     ...env,
   })
-  const bridge = await startBridge({
-    config: emulator.config,
-    s3: emulator.s3,
-    sqs: emulator.sqs,
-    ingestQueueUrl: emulator.ingestQueueUrl,
-    webhookQueueUrl: emulator.webhookQueueUrl,
-    apiKey: API_KEY,
-  })
+  const bridge = await startBridge({ root: emulator.root, apiKey: API_KEY })
   const api = `http://127.0.0.1:${bridge.api.port}`
   return {
     emulator,

@@ -1,21 +1,30 @@
 /**
- * A real S3/SQS emulator (fauxqs) on a free loopback port, with the bucket and queues
- * created through the real SDK clients, exactly as local mode does it.
+ * The real emulators (fauxqs for S3/SQS, dynalite for DynamoDB) on free loopback ports,
+ * with the bucket, queues and table created through the real SDK clients, and the
+ * composition root over them: exactly as local mode does it.
  */
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { SQSClient } from '@aws-sdk/client-sqs'
-import type { IngestDeps } from '../../functions/ingest/ingest.ts'
-import { startEmulator as startLocalEmulator } from '../../local/emulator.ts'
+import {
+  createIngestHandler,
+  type IngestDeps,
+  ingestDeps as rootIngestDeps,
+} from '../../functions/ingest/ingest.ts'
+import { startEmulators } from '../../local/emulator.ts'
 import { edgeEnv, ensureResources } from '../../local/resources.ts'
-import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
+import { compose, destroyClients, type Root } from '../../shared/compose.ts'
 import { type Config, loadConfig } from '../../shared/config.ts'
+import type { StoredMessage } from '../../shared/contracts/message.ts'
+import type { QueuedMessage } from '../../shared/contracts/queue.ts'
 import { createLogger } from '../../shared/logger.ts'
-import { MailboxStore } from '../../shared/mailbox-store.ts'
-import { WebhookStore } from '../../shared/webhook-store.ts'
+import { inMailbox } from '../../shared/message.ts'
+import { sqsEvent, sqsRecord } from './factories.ts'
 
 export interface Emulator {
   endpoint: string
   config: Config
+  /** Clients and stores on these emulators. */
+  root: Root
   s3: S3Client
   sqs: SQSClient
   bucket: string
@@ -36,39 +45,70 @@ export interface Emulator {
  */
 export async function startEmulator(env: NodeJS.ProcessEnv = {}): Promise<Emulator> {
   const config = loadConfig({ MAILBRIDGE_DATA_DIR: ':memory:', ...env })
-  const server = await startLocalEmulator({ port: 0, dataDir: config.local.dataDir })
-  // As local mode points its clients at the embedded emulator (local/main.ts).
-  config.aws.endpoint = server.endpoint
+  const servers = await startEmulators({
+    port: 0,
+    dynamodbPort: 0,
+    dataDir: config.local.dataDir,
+    threads: false,
+  })
+  // As local mode points its clients at the embedded emulators (local/main.ts).
+  config.aws.endpoint = servers.endpoint
+  config.aws.dynamodbEndpoint = servers.dynamodbEndpoint
   config.aws.forcePathStyle = true
   config.aws.credentials = { accessKeyId: 'test', secretAccessKey: 'test' }
-  const s3 = createS3Client(config.aws)
-  const sqs = createSqsClient(config.aws)
-  const resources = await ensureResources({ s3, sqs }, config)
+  const root = compose(config)
+  const resources = await ensureResources(root.clients, config)
+  config.ingestQueue = resources.ingestQueueUrl
+  config.webhookQueue = resources.webhookQueueUrl
   return {
-    endpoint: server.endpoint,
+    endpoint: servers.endpoint,
     config,
-    s3,
-    sqs,
+    root,
+    s3: root.clients.s3,
+    sqs: root.clients.sqs,
     bucket: config.bucket,
     ...resources,
     env: (endpoint) => edgeEnv(config, resources.ingestQueueUrl, endpoint),
     async stop() {
-      s3.destroy()
-      sqs.destroy()
-      await server.stop()
+      destroyClients(root.clients)
+      await servers.stop()
     },
   }
 }
 
 /** What ingest needs, on this emulator: the same wiring as local mode's. */
 export function ingestDeps(em: Emulator, component: string): IngestDeps {
-  const mailboxes = new MailboxStore(em.s3, em.bucket)
-  return {
-    mailboxes,
-    webhooks: new WebhookStore(em.s3, em.bucket),
-    objects: mailboxes.objects,
-    sqs: em.sqs,
-    webhookQueueUrl: em.webhookQueueUrl,
-    logger: createLogger(component),
-  }
+  return rootIngestDeps(em.root, createLogger(component))
+}
+
+/** A message as `mailbox` holds it (what the API's GET returns), or undefined. */
+export async function readMessage(
+  em: Emulator,
+  mailbox: string,
+  id: string,
+): Promise<StoredMessage | undefined> {
+  const { mailboxes, messages } = em.root.stores
+  const entry = await mailboxes.get(mailbox, id)
+  const parsed = entry && (await messages.getParsed(id))
+  return parsed && inMailbox(parsed, mailbox, entry.seen)
+}
+
+/** The ids of a mailbox's first page (up to 200), newest first. */
+export async function idsIn(em: Emulator, mailbox: string): Promise<string[]> {
+  return (await em.root.stores.mailboxes.page(mailbox, 200)).items.map((summary) => summary.id)
+}
+
+/** The count of a mailbox's messages, from its counters. */
+export async function countIn(em: Emulator, mailbox: string): Promise<number> {
+  const { items } = await em.root.stores.mailboxes.mailboxes(200)
+  return items.find((each) => each.address === mailbox)?.messages ?? 0
+}
+
+/** Stores messages as ingest does (the real handler, one batch); throws if any record fails. */
+export async function ingestMessages(em: Emulator, ...queued: QueuedMessage[]): Promise<void> {
+  const handler = createIngestHandler(ingestDeps(em, 'test-ingest'))
+  const event = sqsEvent(...queued.map((message) => sqsRecord(JSON.stringify(message))))
+  const { batchItemFailures } = await handler(event)
+  if (batchItemFailures.length > 0)
+    throw new Error(`ingest failed: ${JSON.stringify(batchItemFailures)}`)
 }

@@ -1,7 +1,7 @@
 /** Event and record factories for the SQS-triggered handlers (as Powertools' tests do it). */
 import { randomUUID } from 'node:crypto'
 import type { SQSEvent, SQSRecord } from 'aws-lambda'
-import type { QueuedMessage } from '../../shared/envelope.ts'
+import type { QueuedMessage } from '../../shared/contracts/queue.ts'
 import { newMessageId } from '../../shared/message-id.ts'
 
 export function sqsRecord(body: string, receiveCount = 1): SQSRecord {

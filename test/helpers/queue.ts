@@ -5,7 +5,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs'
-import { parseQueuedMessage, type QueuedMessage } from '../../shared/envelope.ts'
+import { parseQueuedMessage, type QueuedMessage } from '../../shared/contracts/queue.ts'
 
 /**
  * Receives and deletes every message now in the queue; by default each read as what the

@@ -2,18 +2,18 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { groupByMailbox, planWebhookJobs } from '../../functions/ingest/ingest.ts'
-import { buildStoredMessage, parseMail, summarize } from '../../shared/message.ts'
+import { buildParsedMessage, inMailbox, parseMail, summarize } from '../../shared/message.ts'
 import { buildWebhookPayload, webhookId } from '../../shared/webhook-payload.ts'
-import type { WebhookEndpoint } from '../../shared/webhook-store.ts'
 import { queuedMessage } from '../helpers/factories.ts'
 
 const fixture = readFileSync(new URL('../fixtures/simple.eml', import.meta.url))
 
 test('a parsed message keeps addresses, decoded subject, text and attachment metadata', async () => {
-  const queued = queuedMessage(fixture, ['Bob@example.com'])
+  const queued = queuedMessage(fixture, ['Bob@example.com', 'carol@example.com'])
   const { email, error } = await parseMail(fixture)
   assert.equal(error, undefined)
-  const message = buildStoredMessage(queued, 'bob@example.com', ['Bob@example.com'], email)
+  const parsed = buildParsedMessage(queued, email)
+  const message = inMailbox(parsed, 'bob@example.com', false)
   assert.deepEqual(message.from, { address: 'alice@example.net', name: 'Alice Example' })
   assert.deepEqual(
     message.to.map((a) => a.address),
@@ -38,20 +38,35 @@ test('a parsed message keeps addresses, decoded subject, text and attachment met
     rcptTo: ['Bob@example.com'],
   })
   assert.equal(message.headers[0]?.name, 'From')
-  const summary = summarize(message)
+  assert.deepEqual(parsed.envelope.rcptTo, ['Bob@example.com', 'carol@example.com'])
+  const summary = summarize(parsed, 'bob@example.com')
   assert.equal(summary.snippet, 'Hello Bob, grüße. .a line that starts with a dot')
   assert.equal(summary.attachments, 1)
+  assert.equal(summary.mailbox, 'bob@example.com')
+  assert.equal(summary.seen, false)
+})
+
+test('a summary stays small whatever the headers: it is an item of the mailbox index', async () => {
+  const to = Array.from({ length: 2000 }, (_, i) => `user${i}@example.com`).join(',\r\n ')
+  const raw = Buffer.from(
+    `To: ${to}\r\nSubject: ${'long '.repeat(50_000)}\r\n\r\n${'word '.repeat(100_000)}\r\n`,
+  )
+  const { email } = await parseMail(raw)
+  const parsed = buildParsedMessage(queuedMessage(raw, ['a@x.test']), email)
+  assert.equal(parsed.to.length, 2000, 'the message keeps every address')
+
+  const summary = summarize(parsed, 'a@x.test')
+
+  assert.equal(summary.to.length, 50)
+  assert.equal(summary.subject?.length, 998)
+  assert.equal(summary.snippet.length, 200)
+  assert.ok(Buffer.byteLength(JSON.stringify(summary)) < 16 * 1024)
 })
 
 test('bytes that are no MIME at all still give a stored message', async () => {
   const raw = Buffer.from([0, 255, 10, 13, 0x80, 0x41])
   const { email } = await parseMail(raw)
-  const message = buildStoredMessage(
-    queuedMessage(raw, ['a@x.test']),
-    'a@x.test',
-    ['a@x.test'],
-    email,
-  )
+  const message = buildParsedMessage(queuedMessage(raw, ['a@x.test']), email)
   assert.equal(message.size, 6)
   assert.equal(message.subject, null)
 })
@@ -65,18 +80,11 @@ test('recipients group by mailbox; each endpoint gets one job for its mailboxes'
       ['carol@example.com', ['carol@example.com']],
     ],
   )
-  const endpoint = (id: string, mailbox: string | null): WebhookEndpoint => ({
-    id,
-    mailbox,
-    url: 'http://127.0.0.1/',
-    secret: 'whsec_x',
-    createdAt: '',
-  })
-  const jobs = planWebhookJobs('01JDQ7Z8X9K2M3N4P5Q6R7S8T9', groups, [
-    endpoint('all', null),
-    endpoint('carol', 'Carol@Example.com'),
-    endpoint('nobody', 'dave@example.com'),
+  const subscribers = new Map([
+    ['carol@example.com', ['carol', 'all']],
+    ['dave@example.com', ['nobody']],
   ])
+  const jobs = planWebhookJobs('01JDQ7Z8X9K2M3N4P5Q6R7S8T9', groups, subscribers, ['all'])
   assert.deepEqual(
     jobs.map((job) => [job.endpointId, job.mailboxes, job.rcptTo]),
     [
@@ -93,7 +101,7 @@ test('recipients group by mailbox; each endpoint gets one job for its mailboxes'
 test('the webhook payload carries the message, its mailboxes and API links', async () => {
   const queued = queuedMessage(fixture, ['bob@example.com'])
   const { email } = await parseMail(fixture)
-  const message = buildStoredMessage(queued, 'bob@example.com', ['bob@example.com'], email)
+  const message = buildParsedMessage(queued, email)
   const payload = buildWebhookPayload(message, ['bob@example.com'], ['bob@example.com'])
   assert.equal(payload.type, 'message.received')
   assert.equal(payload.timestamp, queued.receivedAt)

@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto'
 import { test } from 'node:test'
 import { Webhook } from 'standardwebhooks'
 import { signWebhook } from '../../functions/deliver/sign.ts'
-import { newWebhookSecret } from '../../shared/webhook-store.ts'
+import { newWebhookSecret } from '../../shared/store/endpoints.ts'
 
 test('signatures verify with the standardwebhooks package', () => {
   const secret = newWebhookSecret()

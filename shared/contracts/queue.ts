@@ -1,9 +1,10 @@
 /**
  * Wire types of the two queues: what the edge sends to ingest, and what ingest sends to
- * deliver. Both are validated when read, so a malformed record is reported, never guessed at.
+ * deliver. Both are validated when read (as Powertools' batch parser does), so a
+ * malformed record is reported, never guessed at.
  */
 import { z } from 'zod'
-import { MalformedRecordError } from './errors.ts'
+import { parseJson } from './parse.ts'
 
 /** Where the raw message is: inline in the queue message, or staged in S3 by the edge. */
 export const RawRefSchema = z.union([
@@ -61,20 +62,6 @@ export const WebhookJobSchema = z.object({
 })
 /** One notification to send: a message for one endpoint. */
 export type WebhookJob = z.infer<typeof WebhookJobSchema>
-
-function parseJson<T>(schema: z.ZodType<T>, body: string, what: string): T {
-  let value: unknown
-  try {
-    value = JSON.parse(body)
-  } catch {
-    throw new MalformedRecordError(`${what} is not JSON`)
-  }
-  const result = schema.safeParse(value)
-  if (!result.success) {
-    throw new MalformedRecordError(`${what} is malformed: ${z.prettifyError(result.error)}`)
-  }
-  return result.data
-}
 
 export function parseQueuedMessage(body: string): QueuedMessage {
   return parseJson(QueuedMessageSchema, body, 'queued message')

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { parseQueuedMessage, parseWebhookJob } from '../../shared/envelope.ts'
+import { parseQueuedMessage, parseWebhookJob } from '../../shared/contracts/queue.ts'
 import { MalformedRecordError } from '../../shared/errors.ts'
 import { queuedMessage } from '../helpers/factories.ts'
 

@@ -1,0 +1,133 @@
+/**
+ * A stored message, as ingest writes it and the API and webhooks return it: the parsed
+ * message (stored once per message), its summary (one per mailbox entry) and the
+ * mailboxes' counters. The API's OpenAPI document is generated from these schemas.
+ */
+import { z } from 'zod'
+
+const EXAMPLE_ID = '01JQ7Z8X9Y0A1B2C3D4E5F6G7H'
+
+export const MailAddressSchema = z
+  .object({
+    /** The address, as written in the header. */
+    address: z.string().describe('The address, as written in the header'),
+    /** The display name, decoded, or `""`. */
+    name: z.string().describe('The display name, decoded, or ""'),
+  })
+  .meta({ id: 'MailAddress' })
+export type MailAddress = z.infer<typeof MailAddressSchema>
+
+export const AttachmentInfoSchema = z
+  .object({
+    /** Position among the message's attachments, from 0: the `{index}` of its URL. */
+    index: z.number().int().describe('Position among the attachments, from 0'),
+    /** The file name the sender gave, decoded. */
+    filename: z.string().nullable(),
+    contentType: z.string(),
+    /** Decoded size in bytes. */
+    size: z.number().int().describe('Decoded size in bytes'),
+    /** Content-ID without angle brackets, for inline parts referenced from HTML as `cid:`. */
+    contentId: z.string().nullable().describe('Content-ID without angle brackets'),
+    /** `attachment`, `inline`, or null when the part does not say. */
+    disposition: z.string().nullable(),
+  })
+  .meta({ id: 'AttachmentInfo' })
+export type AttachmentInfo = z.infer<typeof AttachmentInfoSchema>
+
+/** The envelope as one mailbox saw it. */
+const EnvelopeSchema = z.object({
+  /** MAIL FROM, `""` for the null sender of bounces. */
+  mailFrom: z.string().describe('MAIL FROM; "" for bounces'),
+  /**
+   * The RCPT TO addresses that led to this mailbox, as the client wrote them: no mailbox
+   * learns of another's (Bcc) recipients.
+   */
+  rcptTo: z.array(z.string()).describe('Recipients delivered to this mailbox'),
+})
+
+/** The parse of one message: stored once in S3, whatever number of mailboxes it reached. */
+export const ParsedMessageSchema = z.object({
+  /** The id given at the edge (ULID), the same in every mailbox the message went to. */
+  id: z.string().meta({ description: 'Message id (ULID)', example: EXAMPLE_ID }),
+  /** When the edge received the end of DATA, ISO 8601. */
+  receivedAt: z.string().describe('When the edge received it, ISO 8601'),
+  /** The whole LMTP envelope; a mailbox's view narrows rcptTo to its own recipients. */
+  envelope: EnvelopeSchema,
+  /** Size of the raw message in bytes. */
+  size: z.number().int().describe('Size of the raw message in bytes'),
+  from: MailAddressSchema.nullable(),
+  to: z.array(MailAddressSchema),
+  cc: z.array(MailAddressSchema),
+  replyTo: z.array(MailAddressSchema),
+  subject: z.string().nullable(),
+  /** The Date header, as ISO 8601 when it parses, else as written. */
+  date: z.string().nullable().describe('The Date header, ISO 8601 when it parses'),
+  /** The Message-ID header, with angle brackets. */
+  messageId: z.string().nullable().describe('Message-ID header, with brackets'),
+  inReplyTo: z.string().nullable(),
+  /** The text body; its first BODY_CHARS characters when `truncated` says so. */
+  text: z.string().nullable(),
+  /** The HTML body; its first BODY_CHARS characters when `truncated` says so. */
+  html: z.string().nullable(),
+  /** Set only when a body was cut at BODY_CHARS characters; the raw source has all of it. */
+  truncated: z
+    .object({ text: z.boolean(), html: z.boolean() })
+    .optional()
+    .describe('Set when a body was cut at 1 Mi characters; the raw source has all of it'),
+  /** Every header, in order, with its name as written and its value decoded. */
+  headers: z
+    .array(z.object({ name: z.string(), value: z.string() }))
+    .describe('Every header in order, value decoded'),
+  attachments: z.array(AttachmentInfoSchema),
+  /** Set when the MIME structure could not be parsed: the raw message is still stored. */
+  parseError: z.string().optional().describe('Set when the MIME structure could not be parsed'),
+})
+export type ParsedMessage = z.infer<typeof ParsedMessageSchema>
+
+/** A message as one mailbox holds it: what `GET …/messages/{id}` returns. */
+export const MessageSchema = ParsedMessageSchema.extend({
+  /** The mailbox (a lower-cased address) this entry belongs to. */
+  mailbox: z.string().describe('The mailbox: a lower-cased address'),
+  /** Marked as read through the API (PATCH); new messages are unseen. */
+  seen: z.boolean().describe('Marked as read'),
+}).meta({ id: 'Message' })
+export type StoredMessage = z.infer<typeof MessageSchema>
+
+/** The small record of a mailbox listing: one per mailbox entry, kept in the index. */
+export const MessageSummarySchema = z
+  .object({
+    id: z.string().meta({ description: 'Message id (ULID)', example: EXAMPLE_ID }),
+    /** The mailbox (a lower-cased address) this entry belongs to. */
+    mailbox: z.string().describe('The mailbox: a lower-cased address'),
+    receivedAt: z.string().describe('When the edge received it, ISO 8601'),
+    /** Size of the raw message in bytes. */
+    size: z.number().int().describe('Size of the raw message in bytes'),
+    from: MailAddressSchema.nullable(),
+    /** The first SUMMARY_ADDRESSES addresses of To; the message has them all. */
+    to: z.array(MailAddressSchema).describe('The first 50 addresses of To'),
+    /** The subject, its first SUMMARY_SUBJECT_CHARS characters. */
+    subject: z.string().nullable(),
+    date: z.string().nullable().describe('The Date header, ISO 8601 when it parses'),
+    /** The start of the text body, whitespace collapsed. */
+    snippet: z.string().describe('The start of the text body'),
+    /** Number of attachments. */
+    attachments: z.number().int().describe('Number of attachments'),
+    seen: z.boolean().describe('Marked as read'),
+  })
+  .meta({ id: 'MessageSummary' })
+export type MessageSummary = z.infer<typeof MessageSummarySchema>
+
+/** A mailbox and its counters, kept exact as messages arrive, are read and are deleted. */
+export const MailboxSchema = z
+  .object({
+    /** The mailbox: a lower-cased address. */
+    address: z.string().meta({ example: 'bob@example.com' }),
+    /** Messages in the mailbox. */
+    messages: z.number().int().describe('Messages in the mailbox'),
+    /** Their raw size, in bytes. */
+    bytes: z.number().int().describe('Raw size of its messages, in bytes'),
+    /** Messages not marked as read. */
+    unseen: z.number().int().describe('Messages not marked as read'),
+  })
+  .meta({ id: 'Mailbox' })
+export type Mailbox = z.infer<typeof MailboxSchema>

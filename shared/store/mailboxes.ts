@@ -1,0 +1,277 @@
+/**
+ * Mailboxes in DynamoDB: per mailbox, an entry per message (its summary, newest first),
+ * a `meta` item with its counters and the endpoints subscribed to it, and a line in the
+ * list of mailboxes. A page of summaries is one query; the list of mailboxes is one query
+ * and one batch read per page, whatever the number of messages stored.
+ *
+ * Counters change only with a write that changed an entry: an entry is added with
+ * `attribute_not_exists` and counted only if that succeeded, so a redelivered record or
+ * two racing invocations count a message once. A process that dies between the entry and
+ * its count leaves the counters one short (there are no transactions in the emulator).
+ */
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb'
+import type { Mailbox, MessageSummary } from '../contracts/message.ts'
+import { InvalidCursorError } from '../errors.ts'
+import { isMessageId } from '../message-id.ts'
+import { ENTRY_PREFIX, keys, MAILBOXES_PK, mailboxPk } from './keys.ts'
+import { isConditionFailed, type Table } from './table.ts'
+
+/** A mailbox's entry for one message. */
+export interface Entry extends MessageSummary {
+  /** The message's bytes are shared with other mailboxes (see MessageStore.release). */
+  shared: boolean
+}
+
+export interface Page<T> {
+  items: T[]
+  /** Opaque; pass back as `cursor` for the next page, null on the last page. */
+  nextCursor: string | null
+}
+
+// BatchGetItem reads at most 100 keys per call.
+const BATCH_GET_KEYS = 100
+
+type Item = Record<string, unknown>
+
+function toEntry(item: Item): Entry {
+  const { pk: _pk, sk: _sk, ...entry } = item
+  return entry as unknown as Entry
+}
+
+function encodeCursor(value: string): string {
+  return Buffer.from(value, 'utf8').toString('base64url')
+}
+
+function decodeCursor(cursor: string, valid: (value: string) => boolean): string {
+  const value = Buffer.from(cursor, 'base64url').toString('utf8')
+  if (!valid(value)) throw new InvalidCursorError('cursor is not valid')
+  return value
+}
+
+export class MailboxStore {
+  constructor(private readonly table: Table) {}
+
+  /**
+   * Adds a message's entry to its mailbox and counts it. `added` is false when the entry
+   * was there already (a redelivered record). Returns the endpoints subscribed to the
+   * mailbox, read with the count at no extra request.
+   */
+  async add(entry: Entry): Promise<{ added: boolean; endpointIds: string[] }> {
+    try {
+      await this.table.doc.send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: { ...keys.entry(entry.mailbox, entry.id), ...entry },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error
+      return { added: false, endpointIds: await this.subscribers(entry.mailbox) }
+    }
+    const { Attributes: meta = {} } = await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.mailboxMeta(entry.mailbox),
+        UpdateExpression: 'SET address = :address ADD messages :one, bytes :size, unseen :one',
+        ExpressionAttributeValues: { ':address': entry.mailbox, ':one': 1, ':size': entry.size },
+        ReturnValues: 'ALL_NEW',
+      }),
+    )
+    if (meta.listed !== true) await this.list(entry.mailbox)
+    return { added: true, endpointIds: [...((meta.webhooks as Set<string>) ?? [])] }
+  }
+
+  /** Puts a mailbox in the list of mailboxes, once: it stays there, empty or not. */
+  private async list(mailbox: string): Promise<void> {
+    await this.table.doc.send(
+      new PutCommand({
+        TableName: this.table.name,
+        Item: { ...keys.mailboxListing(mailbox), address: mailbox },
+      }),
+    )
+    await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.mailboxMeta(mailbox),
+        UpdateExpression: 'SET listed = :true',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    )
+  }
+
+  async get(mailbox: string, id: string): Promise<Entry | undefined> {
+    const { Item } = await this.table.doc.send(
+      new GetCommand({ TableName: this.table.name, Key: keys.entry(mailbox, id) }),
+    )
+    return Item && toEntry(Item)
+  }
+
+  /** Removes an entry and uncounts it; undefined when there was none (or another removed it). */
+  async remove(mailbox: string, id: string): Promise<Entry | undefined> {
+    const { Attributes } = await this.table.doc.send(
+      new DeleteCommand({
+        TableName: this.table.name,
+        Key: keys.entry(mailbox, id),
+        ReturnValues: 'ALL_OLD',
+      }),
+    )
+    if (Attributes === undefined) return undefined
+    // The deleted item as it was at that instant: exactly one remover gets it.
+    const entry = toEntry(Attributes)
+    await this.count(mailbox, { messages: -1, bytes: -entry.size, unseen: entry.seen ? 0 : -1 })
+    return entry
+  }
+
+  /** Marks an entry read or unread; undefined when there is none. */
+  async setSeen(mailbox: string, id: string, seen: boolean): Promise<Entry | undefined> {
+    try {
+      const { Attributes } = await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: keys.entry(mailbox, id),
+          UpdateExpression: 'SET seen = :seen',
+          ConditionExpression: 'attribute_exists(pk) AND seen <> :seen',
+          ExpressionAttributeValues: { ':seen': seen },
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
+      await this.count(mailbox, { messages: 0, bytes: 0, unseen: seen ? -1 : 1 })
+      return Attributes && toEntry(Attributes)
+    } catch (error) {
+      // No such entry, or it was so already: nothing to count.
+      if (isConditionFailed(error)) return this.get(mailbox, id)
+      throw error
+    }
+  }
+
+  private async count(mailbox: string, delta: Omit<Mailbox, 'address'>): Promise<void> {
+    await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.mailboxMeta(mailbox),
+        UpdateExpression: 'ADD messages :messages, bytes :bytes, unseen :unseen',
+        ExpressionAttributeValues: {
+          ':messages': delta.messages,
+          ':bytes': delta.bytes,
+          ':unseen': delta.unseen,
+        },
+      }),
+    )
+  }
+
+  /** A page of a mailbox's summaries, newest first: one query. */
+  async page(mailbox: string, limit: number, cursor?: string): Promise<Page<MessageSummary>> {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, isMessageId)
+    const { Items = [] } = await this.table.doc.send(
+      new QueryCommand({
+        TableName: this.table.name,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :entry)',
+        ExpressionAttributeValues: { ':pk': mailboxPk(mailbox), ':entry': ENTRY_PREFIX },
+        ScanIndexForward: false,
+        // One more than asked, to know whether there is a next page.
+        Limit: limit + 1,
+        ExclusiveStartKey: after === undefined ? undefined : keys.entry(mailbox, after),
+      }),
+    )
+    const items = Items.slice(0, limit).map((item) => {
+      const { shared: _shared, ...summary } = toEntry(item)
+      return summary
+    })
+    const last = items.at(-1)
+    return {
+      items,
+      nextCursor: Items.length > limit && last ? encodeCursor(last.id) : null,
+    }
+  }
+
+  /** A page of mailboxes in address order, with their counters. */
+  async mailboxes(limit: number, cursor?: string): Promise<Page<Mailbox>> {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, (key) => key !== '')
+    const { Items = [] } = await this.table.doc.send(
+      new QueryCommand({
+        TableName: this.table.name,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': MAILBOXES_PK },
+        Limit: limit + 1,
+        ExclusiveStartKey: after === undefined ? undefined : { pk: MAILBOXES_PK, sk: after },
+      }),
+    )
+    const page = Items.slice(0, limit)
+    const addresses = page.map((item) => String(item.address))
+    const metas = await this.metas(addresses)
+    const last = page.at(-1)
+    return {
+      items: addresses.map((address) => {
+        const meta = metas.get(mailboxPk(address)) ?? {}
+        return {
+          address,
+          messages: Number(meta.messages ?? 0),
+          bytes: Number(meta.bytes ?? 0),
+          unseen: Number(meta.unseen ?? 0),
+        }
+      }),
+      nextCursor: Items.length > limit && last ? encodeCursor(String(last.sk)) : null,
+    }
+  }
+
+  /** The meta items of these mailboxes, by pk. */
+  private async metas(mailboxes: string[]): Promise<Map<string, Item>> {
+    const out = new Map<string, Item>()
+    for (let start = 0; start < mailboxes.length; start += BATCH_GET_KEYS) {
+      let pending: Item[] | undefined = mailboxes
+        .slice(start, start + BATCH_GET_KEYS)
+        .map((mailbox) => keys.mailboxMeta(mailbox) as unknown as Item)
+      // DynamoDB may leave some keys unread under load: read those again.
+      while (pending?.length) {
+        const result: BatchGetCommandOutput = await this.table.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.table.name]: { Keys: pending } } }),
+        )
+        for (const item of result.Responses?.[this.table.name] ?? []) {
+          out.set(String(item.pk), item)
+        }
+        pending = result.UnprocessedKeys?.[this.table.name]?.Keys
+      }
+    }
+    return out
+  }
+
+  /** The endpoints subscribed to this one mailbox. */
+  async subscribers(mailbox: string): Promise<string[]> {
+    const { Item } = await this.table.doc.send(
+      new GetCommand({
+        TableName: this.table.name,
+        Key: keys.mailboxMeta(mailbox),
+        ProjectionExpression: 'webhooks',
+      }),
+    )
+    return [...((Item?.webhooks as Set<string>) ?? [])]
+  }
+
+  async subscribe(mailbox: string, endpointId: string): Promise<void> {
+    await this.updateSubscription('ADD', mailbox, endpointId)
+  }
+
+  async unsubscribe(mailbox: string, endpointId: string): Promise<void> {
+    await this.updateSubscription('DELETE', mailbox, endpointId)
+  }
+
+  private async updateSubscription(action: 'ADD' | 'DELETE', mailbox: string, id: string) {
+    await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.mailboxMeta(mailbox),
+        UpdateExpression: `${action} webhooks :id`,
+        ExpressionAttributeValues: { ':id': new Set([id]) },
+      }),
+    )
+  }
+}
