@@ -36,6 +36,8 @@ export interface Page<T> {
   nextCursor: string | null
 }
 
+// DynamoDB's limit on a sort key, bytes.
+const MAX_CURSOR_BYTES = 1024
 // BatchGetItem reads at most 100 keys per call.
 const BATCH_GET_KEYS = 100
 
@@ -195,7 +197,11 @@ export class MailboxStore {
 
   /** A page of mailboxes in address order, with their counters. */
   async mailboxes(limit: number, cursor?: string): Promise<Page<Mailbox>> {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor, (key) => key !== '')
+    // A sort key has at most 1,024 bytes: a longer cursor was not handed out here.
+    const after =
+      cursor === undefined
+        ? undefined
+        : decodeCursor(cursor, (key) => key !== '' && Buffer.byteLength(key) <= MAX_CURSOR_BYTES)
     const { Items = [] } = await this.table.doc.send(
       new QueryCommand({
         TableName: this.table.name,
