@@ -97,10 +97,72 @@ async function loadRaw(queued: QueuedMessage, objects: S3Objects): Promise<Uint8
   return raw
 }
 
+/**
+ * What the records of one SQS batch share: the endpoints, read once per batch, and the
+ * counters, written once per mailbox when the batch is done (a burst of ten messages to
+ * one mailbox is one counter write, not ten).
+ */
+export class Batch {
+  readonly #deps: IngestDeps
+  #everywhere: Promise<string[]> | undefined
+  readonly #subscribers = new Map<string, Promise<string[]>>()
+  readonly #counts = new Map<string, { messages: number; bytes: number }>()
+
+  constructor(deps: IngestDeps) {
+    this.#deps = deps
+  }
+
+  /** The endpoints of every mailbox. */
+  everywhere(): Promise<string[]> {
+    this.#everywhere ??= this.#deps.stores.endpoints.subscribedToAll()
+    return this.#everywhere
+  }
+
+  /** The endpoints of this one mailbox. */
+  subscribers(mailbox: string): Promise<string[]> {
+    let ids = this.#subscribers.get(mailbox)
+    if (ids === undefined) {
+      ids = this.#deps.stores.mailboxes.subscribers(mailbox)
+      this.#subscribers.set(mailbox, ids)
+    }
+    return ids
+  }
+
+  /** Counts a new entry of `bytes` bytes in `mailbox`. */
+  added(mailbox: string, bytes: number): void {
+    const count = this.#counts.get(mailbox) ?? { messages: 0, bytes: 0 }
+    count.messages += 1
+    count.bytes += bytes
+    this.#counts.set(mailbox, count)
+  }
+
+  /**
+   * Writes the counts. The entries are stored already, and a retried record would not
+   * count them again, so a failure here is logged, not retried: the counters are then
+   * short by what it names.
+   */
+  async flush(): Promise<void> {
+    const { mailboxes } = this.#deps.stores
+    await Promise.all(
+      [...this.#counts].map(async ([mailbox, { messages, bytes }]) => {
+        try {
+          await mailboxes.count(mailbox, { messages, bytes, unseen: messages })
+        } catch (error) {
+          this.#deps.logger.error(
+            { err: error, mailbox, messages, bytes },
+            'counters not updated: the mailbox counts are short by these',
+          )
+        }
+      }),
+    )
+    this.#counts.clear()
+  }
+}
+
 export async function ingest(
   body: string,
   deps: IngestDeps,
-  everywhere: () => Promise<string[]> = () => deps.stores.endpoints.subscribedToAll(),
+  batch = new Batch(deps),
 ): Promise<void> {
   const { messages, mailboxes, fingerprints } = deps.stores
   const queued = parseQueuedMessage(body)
@@ -120,12 +182,20 @@ export async function ingest(
   const shared = groups.size > 1
   if (shared) await messages.addRefs(queued.id, [...groups.keys()])
   const added = await Promise.all(
-    [...groups.keys()].map((mailbox) => mailboxes.add({ ...summarize(parsed, mailbox), shared })),
+    [...groups.keys()].map(async (mailbox) => {
+      const isNew = await mailboxes.add({ ...summarize(parsed, mailbox), shared })
+      if (isNew) batch.added(mailbox, parsed.size)
+      return isNew
+    }),
   )
   const subscribers = new Map(
-    [...groups.keys()].map((mailbox, i) => [mailbox, added[i]?.endpointIds ?? []]),
+    await Promise.all(
+      [...groups.keys()].map(
+        async (mailbox) => [mailbox, await batch.subscribers(mailbox)] as const,
+      ),
+    ),
   )
-  const jobs = planWebhookJobs(queued.id, groups, subscribers, await everywhere())
+  const jobs = planWebhookJobs(queued.id, groups, subscribers, await batch.everywhere())
   await Promise.all(jobs.map((job) => queueJob(job, deps)))
   if (print !== undefined) {
     const received = { messageId: queued.id, receivedAt: queued.receivedAt }
@@ -133,7 +203,7 @@ export async function ingest(
   }
   deps.logger.info(
     { messageId: queued.id, mailboxes: [...groups.keys()], webhooks: jobs.length },
-    added.some((result) => result.added) ? 'message stored' : 'message was stored already',
+    added.some(Boolean) ? 'message stored' : 'message was stored already',
   )
 }
 
@@ -186,19 +256,17 @@ async function queueJob(job: WebhookJob, deps: IngestDeps): Promise<void> {
 }
 
 /**
- * The SQS batch handler: Lambda's handler.ts and local mode both use it. The endpoints of
- * every mailbox are read once per batch; each mailbox's own come with its counters.
+ * The SQS batch handler: Lambda's handler.ts and local mode both use it. The records of a
+ * batch share one Batch; its counts are written once every record is done.
  */
 export function createIngestHandler(deps: IngestDeps): SqsBatchHandler {
-  return (event) => {
-    let everywhere: Promise<string[]> | undefined
-    const readEverywhere = () => {
-      everywhere ??= deps.stores.endpoints.subscribedToAll()
-      return everywhere
+  return async (event) => {
+    const batch = new Batch(deps)
+    const handle = sqsBatchHandler((record) => ingest(record.body, deps, batch), deps.logger)
+    try {
+      return await handle(event)
+    } finally {
+      await batch.flush()
     }
-    return sqsBatchHandler(
-      (record) => ingest(record.body, deps, readEverywhere),
-      deps.logger,
-    )(event)
   }
 }

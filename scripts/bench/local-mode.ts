@@ -34,6 +34,7 @@ export async function startLocalModeServer(): Promise<ServerUnderTest> {
         MAILBRIDGE_LMTP_PORT: String(target.port),
         MAILBRIDGE_API_PORT: String(apiPort),
         MAILBRIDGE_EMULATOR_PORT: '0',
+        MAILBRIDGE_DYNAMODB_PORT: '0',
         MAILBRIDGE_API_KEY: API_KEY,
         LOG_LEVEL: 'warn',
       },

@@ -4,10 +4,11 @@
  * list of mailboxes. A page of summaries is one query; the list of mailboxes is one query
  * and one batch read per page, whatever the number of messages stored.
  *
- * Counters change only with a write that changed an entry: an entry is added with
+ * Counters change only after a write that changed an entry: an entry is added with
  * `attribute_not_exists` and counted only if that succeeded, so a redelivered record or
- * two racing invocations count a message once. A process that dies between the entry and
- * its count leaves the counters one short (there are no transactions in the emulator).
+ * two racing invocations count a message once; a removal or a change of `seen` counts
+ * only what the write's returned item says it changed. A process that dies between the
+ * entry and its count leaves the counters short (no transactions: the emulator has none).
  */
 import {
   BatchGetCommand,
@@ -62,11 +63,11 @@ export class MailboxStore {
   constructor(private readonly table: Table) {}
 
   /**
-   * Adds a message's entry to its mailbox and counts it. `added` is false when the entry
-   * was there already (a redelivered record). Returns the endpoints subscribed to the
-   * mailbox, read with the count at no extra request.
+   * Adds a message's entry to its mailbox; false when it was there already (a redelivered
+   * record, or an invocation racing this one). Only a call that returned true may count
+   * the entry (count()).
    */
-  async add(entry: Entry): Promise<{ added: boolean; endpointIds: string[] }> {
+  async add(entry: Entry): Promise<boolean> {
     try {
       await this.table.doc.send(
         new PutCommand({
@@ -75,21 +76,34 @@ export class MailboxStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       )
+      return true
     } catch (error) {
-      if (!isConditionFailed(error)) throw error
-      return { added: false, endpointIds: await this.subscribers(entry.mailbox) }
+      if (isConditionFailed(error)) return false
+      throw error
     }
+  }
+
+  /**
+   * Adds `delta` to a mailbox's counters, atomically, and lists the mailbox the first
+   * time. Ingest counts the entries of a whole batch at once, one write per mailbox.
+   */
+  async count(mailbox: string, delta: Omit<Mailbox, 'address'>): Promise<void> {
     const { Attributes: meta = {} } = await this.table.doc.send(
       new UpdateCommand({
         TableName: this.table.name,
-        Key: keys.mailboxMeta(entry.mailbox),
-        UpdateExpression: 'SET address = :address ADD messages :one, bytes :size, unseen :one',
-        ExpressionAttributeValues: { ':address': entry.mailbox, ':one': 1, ':size': entry.size },
+        Key: keys.mailboxMeta(mailbox),
+        UpdateExpression:
+          'SET address = :address ADD messages :messages, bytes :bytes, unseen :unseen',
+        ExpressionAttributeValues: {
+          ':address': mailbox,
+          ':messages': delta.messages,
+          ':bytes': delta.bytes,
+          ':unseen': delta.unseen,
+        },
         ReturnValues: 'ALL_NEW',
       }),
     )
-    if (meta.listed !== true) await this.list(entry.mailbox)
-    return { added: true, endpointIds: [...((meta.webhooks as Set<string>) ?? [])] }
+    if (meta.listed !== true) await this.list(mailbox)
   }
 
   /** Puts a mailbox in the list of mailboxes, once: it stays there, empty or not. */
@@ -153,21 +167,6 @@ export class MailboxStore {
       if (isConditionFailed(error)) return this.get(mailbox, id)
       throw error
     }
-  }
-
-  private async count(mailbox: string, delta: Omit<Mailbox, 'address'>): Promise<void> {
-    await this.table.doc.send(
-      new UpdateCommand({
-        TableName: this.table.name,
-        Key: keys.mailboxMeta(mailbox),
-        UpdateExpression: 'ADD messages :messages, bytes :bytes, unseen :unseen',
-        ExpressionAttributeValues: {
-          ':messages': delta.messages,
-          ':bytes': delta.bytes,
-          ':unseen': delta.unseen,
-        },
-      }),
-    )
   }
 
   /** A page of a mailbox's summaries, newest first: one query. */
