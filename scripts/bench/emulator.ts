@@ -7,7 +7,7 @@ import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-
 import { GetQueueAttributesCommand, PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import { edgeEnv, ensureResources } from '../../local/resources.ts'
 import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
-import { loadConfig } from '../../shared/config.ts'
+import { type Config, loadConfig } from '../../shared/config.ts'
 import { INCOMING_PREFIX } from '../../shared/mailbox-layout.ts'
 import { type Daemon, startDaemon, waitFor } from './processes.ts'
 
@@ -21,6 +21,9 @@ const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
 
 export interface BenchEmulator {
   pid: number
+  /** Points SDK clients at this emulator: its endpoint and credentials, the bucket's name. */
+  config: Config
+  webhookQueueUrl: string
   /** The variables that point the edge at this emulator's bucket and ingest queue. */
   edgeEnv(): NodeJS.ProcessEnv
   /** Messages now in the ingest queue (fauxqs counts exactly). */
@@ -66,7 +69,7 @@ export async function startEmulator(): Promise<BenchEmulator> {
     const s3 = createS3Client(config.aws)
     const sqs = createSqsClient(config.aws)
     clients = { s3, sqs }
-    const { ingestQueueUrl } = await ensureResources(clients, config)
+    const { ingestQueueUrl, webhookQueueUrl } = await ensureResources(clients, config)
     const { bucket } = config
     const list = (token?: string) =>
       s3.send(
@@ -78,6 +81,8 @@ export async function startEmulator(): Promise<BenchEmulator> {
       )
     return {
       pid: daemon.pid,
+      config,
+      webhookQueueUrl,
       edgeEnv: () => edgeEnv(config, ingestQueueUrl),
       async queued() {
         const { Attributes } = await sqs.send(
