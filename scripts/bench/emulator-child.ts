@@ -1,13 +1,21 @@
 /**
- * The S3/SQS emulator (fauxqs) in a process of its own, so that its CPU and memory are not
- * the bench's (whose event loop times the probe) nor the edge's. Prints `{"address": …}` on
- * one line once listening; stops on SIGTERM/SIGINT, or when its stdin closes (the bench
- * died without stopping it).
+ * The emulators (fauxqs for S3/SQS, dynalite for DynamoDB, in memory) in a process of their
+ * own, so that their CPU and memory are not the bench's (whose event loop times the probe)
+ * nor the edge's nor ingest's. Prints `{"address": …, "dynamodb": …}` on one line once
+ * listening; stops on SIGTERM/SIGINT, or when its stdin closes (the bench died without
+ * stopping it).
  */
-import { startEmulator } from '../../local/emulator.ts'
+import { startEmulators } from '../../local/emulator.ts'
 
-const server = await startEmulator({ port: 0, dataDir: undefined })
-process.stdout.write(`${JSON.stringify({ address: server.endpoint })}\n`)
+const server = await startEmulators({
+  port: 0,
+  dynamodbPort: 0,
+  dataDir: undefined,
+  threads: false,
+})
+process.stdout.write(
+  `${JSON.stringify({ address: server.endpoint, dynamodb: server.dynamodbEndpoint })}\n`,
+)
 
 let stopping = false
 async function stop() {

@@ -7,7 +7,7 @@ import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-
 import { GetQueueAttributesCommand, PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import { edgeEnv, ensureBucketAndQueues } from '../../local/resources.ts'
 import { createS3Client, createSqsClient } from '../../shared/aws-clients.ts'
-import { loadConfig } from '../../shared/config.ts'
+import { type Config, loadConfig } from '../../shared/config.ts'
 import { INCOMING_PREFIX } from '../../shared/store/keys.ts'
 import { type Daemon, startDaemon, waitFor } from './processes.ts'
 
@@ -21,6 +21,9 @@ const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
 
 export interface BenchEmulator {
   pid: number
+  /** Points SDK clients at this emulator: its endpoint and credentials, the bucket's name. */
+  config: Config
+  webhookQueueUrl: string
   /** The variables that point the edge at this emulator's bucket and ingest queue. */
   edgeEnv(): NodeJS.ProcessEnv
   /** Messages now in the ingest queue (fauxqs counts exactly). */
@@ -32,14 +35,20 @@ export interface BenchEmulator {
   stop(): Promise<void>
 }
 
-async function readAddress(daemon: Daemon): Promise<string> {
+interface Addresses {
+  /** S3 and SQS. */
+  address: string
+  dynamodb: string
+}
+
+async function readAddress(daemon: Daemon): Promise<Addresses> {
   return waitFor(
     'the emulator to print its address',
     async () => {
       if (daemon.status() !== undefined) throw new Error(`emulator exited: ${daemon.output()}`)
       const output = daemon.output()
       if (!output.includes('\n')) return undefined
-      return (JSON.parse(output.slice(0, output.indexOf('\n'))) as { address: string }).address
+      return JSON.parse(output.slice(0, output.indexOf('\n'))) as Addresses
     },
     START_TIMEOUT_MS,
   )
@@ -60,13 +69,13 @@ export async function startEmulator(): Promise<BenchEmulator> {
     await daemon.stop(STOP_GRACE_MS)
   }
   try {
-    const endpoint = await readAddress(daemon)
-    const config = loadConfig({ AWS_ENDPOINT_URL: endpoint })
+    const { address: endpoint, dynamodb } = await readAddress(daemon)
+    const config = loadConfig({ AWS_ENDPOINT_URL: endpoint, AWS_ENDPOINT_URL_DYNAMODB: dynamodb })
     config.aws.credentials = CREDENTIALS
     const s3 = createS3Client(config.aws)
     const sqs = createSqsClient(config.aws)
     clients = { s3, sqs }
-    const { ingestQueueUrl } = await ensureBucketAndQueues(clients, config)
+    const { ingestQueueUrl, webhookQueueUrl } = await ensureBucketAndQueues(clients, config)
     const { bucket } = config
     const list = (token?: string) =>
       s3.send(
@@ -78,6 +87,8 @@ export async function startEmulator(): Promise<BenchEmulator> {
       )
     return {
       pid: daemon.pid,
+      config,
+      webhookQueueUrl,
       edgeEnv: () => edgeEnv(config, ingestQueueUrl),
       async queued() {
         const { Attributes } = await sqs.send(

@@ -19,7 +19,17 @@ const START_TIMEOUT_MS = 60_000
 const STOP_GRACE_MS = 30_000
 const API_KEY = 'bench-local-key'
 
-export async function startLocalModeServer(): Promise<ServerUnderTest> {
+/** Local mode as a server under test, with where its HTTP API answers. */
+export interface LocalModeServer extends ServerUnderTest {
+  api: {
+    /** Base URL, e.g. http://127.0.0.1:34567 */
+    url: string
+    /** The bearer token it was started with. */
+    key: string
+  }
+}
+
+export async function startLocalModeServer(): Promise<LocalModeServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mailbridge-bench-data-'))
   const target = { host: '127.0.0.1', port: await freePort() }
   const apiPort = await freePort()
@@ -64,16 +74,18 @@ export async function startLocalModeServer(): Promise<ServerUnderTest> {
     await stop()
     throw error
   }
+  const api = { url: `http://127.0.0.1:${apiPort}`, key: API_KEY }
   return {
     name: 'local',
     target,
+    api,
     rootPid: daemon.pid,
     pids: () => [daemon.pid],
     storesLater: true,
     async holds() {
       crashed()
-      const response = await fetch(`http://127.0.0.1:${apiPort}/v1/mailboxes`, {
-        headers: { authorization: `Bearer ${API_KEY}` },
+      const response = await fetch(`${api.url}/v1/mailboxes`, {
+        headers: { authorization: `Bearer ${api.key}` },
       })
       if (!response.ok) throw new Error(`GET /v1/mailboxes: ${response.status}`)
       const { mailboxes } = (await response.json()) as { mailboxes: { messages: number }[] }

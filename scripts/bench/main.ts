@@ -2,21 +2,22 @@
  * `npm run bench [-- --scale 0.2]`: the edge against Dovecot LMTP on this machine, under the
  * same `smtp-source -L` load, with the same latency probe, each server in its own processes.
  * Installs what it needs, starts and stops every peer itself, and prints one table, the
- * 50 MB measurement and the targets. Exits 0 whatever the numbers (it measures, it does not
+ * 50 MB measurement and the targets, then the store's two sections: API reads in local mode
+ * (store-api.ts) and the ingest handler alone (ingest.ts), each with a table of its own. Exits 0 whatever the numbers (it measures, it does not
  * judge); 1 when something broke (a peer did not start, a message went missing); 130 on
  * Ctrl-C. See BENCHMARKS.md for what each column means.
  */
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { measureBigMessage } from './big-message.ts'
 import { EDGE_BUNDLE } from './edge-process.ts'
 import { startEmulator } from './emulator.ts'
+import { formatIngest, measureIngest } from './ingest.ts'
 import type { Load } from './load.ts'
 import { startLocalModeServer } from './local-mode.ts'
 import { describeMachine, formatMachine } from './machine.ts'
 import { ensurePeers } from './peers.ts'
 import { readMemory } from './proc.ts'
-import { cleanup, onCleanup, runOk } from './processes.ts'
+import { onCleanup, runOk } from './processes.ts'
 import {
   formatBigMessage,
   formatEmulatorMemory,
@@ -26,7 +27,9 @@ import {
   sizeLabel,
 } from './report.ts'
 import { type RowResult, runRow } from './row.ts'
+import { log, parseScale, runBench } from './run-bench.ts'
 import { startDovecotServer, startEdgeServer } from './servers.ts'
+import { formatStoreApi, measureStoreApi } from './store-api.ts'
 
 // Parallel sessions: Postfix's default LMTP concurrency (default_destination_concurrency_limit).
 const SESSIONS = 20
@@ -43,17 +46,6 @@ const LOCAL_PLAN: Load = { size: 10_000, reuse: true, messages: 2_000, sessions:
 
 // esbuild bundles everything in seconds; this is a stuck build (ms).
 const BUILD_TIMEOUT_MS = 120_000
-
-const log = (line: string) => console.error(`bench: ${line}`)
-
-function parseScale(): number {
-  const { values } = parseArgs({ options: { scale: { type: 'string', default: '1' } } })
-  const scale = Number(values.scale)
-  if (!(scale > 0 && scale <= 100)) {
-    throw new Error(`--scale must be > 0 and ≤ 100, got ${values.scale}`)
-  }
-  return scale
-}
 
 async function main(): Promise<void> {
   const scale = parseScale()
@@ -103,6 +95,10 @@ async function main(): Promise<void> {
   const emulatorMemory = readMemory(emulator.pid)
   await emulator.stop()
   forgetEmulator()
+  log('API reads in local mode, one mailbox filled over LMTP')
+  const storeApi = await measureStoreApi(scale)
+  log('the ingest handler alone, fed SQS events')
+  const ingest = await measureIngest(scale)
 
   const minutes = (performance.now() - started) / 60_000
   console.log(
@@ -118,27 +114,12 @@ async function main(): Promise<void> {
       formatEmulatorMemory(emulatorMemory),
       '',
       formatTargets(rows, big),
+      '',
+      formatStoreApi(storeApi),
+      '',
+      formatIngest(ingest),
     ].join('\n'),
   )
 }
 
-let interrupted = false
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return
-    interrupted = true
-    log(`${signal}: stopping everything the bench started`)
-    void cleanup().finally(() => process.exit(130))
-  })
-}
-
-try {
-  await main()
-} catch (error) {
-  if (!interrupted) {
-    console.error(`bench failed: ${(error as Error).stack ?? error}`)
-    process.exitCode = 1
-  }
-} finally {
-  await cleanup()
-}
+await runBench(main)

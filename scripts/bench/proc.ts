@@ -65,6 +65,11 @@ function readStat(pid: number): Stat | undefined {
   }
 }
 
+/** CPU seconds (user + system, all its threads) one process has used so far; 0 once gone. */
+export function processCpuSeconds(pid: number): number {
+  return readStat(pid)?.cpu ?? 0
+}
+
 /** True while the process runs; a zombie has exited and only waits to be reaped. */
 export function isAlive(pid: number): boolean {
   const stat = readStat(pid)

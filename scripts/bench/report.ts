@@ -19,7 +19,7 @@ const MB = 1_000_000
 const kibToMb = (kib: number) => (kib * 1024) / MB
 
 /** Nearest-rank percentile of ascending values. */
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN
   const rank = Math.ceil((p / 100) * sorted.length)
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN
@@ -31,7 +31,7 @@ export function sizeLabel(bytes: number): string {
   return bytes >= MB ? `${bytes / MB} MB` : `${bytes / 1000} KB`
 }
 
-const fixed = (value: number, digits: number) =>
+export const fixed = (value: number, digits: number) =>
   Number.isFinite(value) ? value.toFixed(digits) : '-'
 
 /** The Dovecot row with the same load as an edge or local-mode row. */
@@ -123,17 +123,30 @@ const HEADER = [
 const RIGHT_ALIGNED = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14])
 
 export function formatTable(rows: RowResult[]): string {
-  const table = [HEADER, ...rows.map((row) => cells(rows, row))]
-  const widths = HEADER.map((_, column) =>
+  return markdownTable(
+    HEADER,
+    rows.map((row) => cells(rows, row)),
+    RIGHT_ALIGNED,
+  )
+}
+
+/** A Markdown table padded to its widest cells; `rightAligned` holds column indexes. */
+export function markdownTable(
+  header: string[],
+  lines: string[][],
+  rightAligned: ReadonlySet<number>,
+): string {
+  const table = [header, ...lines]
+  const widths = header.map((_, column) =>
     Math.max(3, ...table.map((line) => [...(line[column] ?? '')].length)),
   )
   const pad = (text: string, column: number) => {
     const width = widths[column] ?? 0
-    return RIGHT_ALIGNED.has(column) ? text.padStart(width) : text.padEnd(width)
+    return rightAligned.has(column) ? text.padStart(width) : text.padEnd(width)
   }
   const line = (values: string[]) => `| ${values.map(pad).join(' | ')} |`
-  const rule = `|${widths.map((width, column) => (RIGHT_ALIGNED.has(column) ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`
-  return [line(table[0] ?? []), rule, ...table.slice(1).map(line)].join('\n')
+  const rule = `|${widths.map((width, column) => (rightAligned.has(column) ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`
+  return [line(header), rule, ...lines.map(line)].join('\n')
 }
 
 export function formatBigMessage(big: BigMessageResult): string {

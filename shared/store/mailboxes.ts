@@ -249,6 +249,19 @@ export class MailboxStore {
     return out
   }
 
+  /** A mailbox's counters; zero for one that never got mail. */
+  async counters(mailbox: string): Promise<Mailbox> {
+    const { Item = {} } = await this.table.doc.send(
+      new GetCommand({ TableName: this.table.name, Key: keys.mailboxMeta(mailbox) }),
+    )
+    return {
+      address: mailbox,
+      messages: Number(Item.messages ?? 0),
+      bytes: Number(Item.bytes ?? 0),
+      unseen: Number(Item.unseen ?? 0),
+    }
+  }
+
   /** The endpoints subscribed to this one mailbox. */
   async subscribers(mailbox: string): Promise<string[]> {
     const { Item } = await this.table.doc.send(
