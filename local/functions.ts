@@ -14,6 +14,10 @@ import type { SqsBatchHandler } from '../shared/sqs-batch.ts'
 import { SqsPoller } from './sqs-poller.ts'
 import { startThread } from './threads.ts'
 
+// Ingest batches in hand at once, as Lambda runs several instances for one queue: while
+// one batch waits on the emulators' disk writes (each one synced), others parse and send.
+const INGEST_BATCHES = 4
+
 export interface RunningFunctions {
   /** Stops receiving and waits for the batches in hand; what is still queued stays queued. */
   stop(): Promise<void>
@@ -22,17 +26,18 @@ export interface RunningFunctions {
 /** The pollers over `root`, whose config names the queues by URL. */
 export async function startFunctions(root: Root): Promise<RunningFunctions> {
   const { config, clients } = root
-  const poller = (queueUrl: string, name: string, handler: SqsBatchHandler) =>
+  const poller = (queueUrl: string, name: string, handler: SqsBatchHandler, concurrency: number) =>
     new SqsPoller({
       sqs: clients.sqs,
       queueUrl,
       region: config.aws.region,
       logger: createLogger(`${name}-poller`),
       handler,
+      concurrency,
     })
   const pollers = [
-    poller(config.ingestQueue, 'ingest', createIngestHandler(ingestDeps(root))),
-    poller(config.webhookQueue, 'deliver', createDeliverHandler(deliverDeps(root))),
+    poller(config.ingestQueue, 'ingest', createIngestHandler(ingestDeps(root)), INGEST_BATCHES),
+    poller(config.webhookQueue, 'deliver', createDeliverHandler(deliverDeps(root)), 2),
   ]
   await Promise.all(pollers.map((each) => each.start()))
   return {

@@ -1,7 +1,7 @@
 /**
  * The ingest handler on its own, in this process, fed SQS events directly: 10 records a
  * batch, as Lambda's SQS event source hands them over, one batch at a time, with bodies as
- * the edge queues them (ingest-events.ts). The emulator (fauxqs, in memory) runs in a child
+ * the edge queues them (ingest-events.ts). The emulators (fauxqs and dynalite, in memory) run in a child
  * process, so that this process's CPU is the handler's alone (its SDK clients included);
  * the emulator's is shown apart. Only the handler's calls are timed: building the events and staging the raw
  * messages in S3 (the edge's work) happen between them.
@@ -176,7 +176,7 @@ export function formatIngest(results: IngestResult[]): string {
     fixed(Math.max(0, result.othersCpuSeconds), 1),
   ])
   return [
-    `ingest handler alone, batches of ${BATCH} records one after another, no webhook endpoint; seconds: inside the handler; CPU ms/msg: this process only (the handler and its SDK clients), the emulator (fauxqs, in memory) runs in its own process; others CPU s: the machine's busy time meanwhile that was neither:`,
+    `ingest handler alone, batches of ${BATCH} records one after another, no webhook endpoint; seconds: inside the handler; CPU ms/msg: this process only (the handler and its SDK clients), the emulators (fauxqs and dynalite, in memory) run in their own process; others CPU s: the machine's busy time meanwhile that was neither:`,
     '',
     markdownTable(HEADER, lines, RIGHT_ALIGNED),
   ].join('\n')
