@@ -161,6 +161,17 @@ function domains(source: Source, name: string): string[] {
   return list
 }
 
+/** A DynamoDB table name: 3 to 255 of `a-z A-Z 0-9 _ . -`, as DynamoDB requires. */
+function tableName(source: Source, name: string, fallback: string): string {
+  const text = read(source, name) ?? fallback
+  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(text)) {
+    throw new ConfigError(
+      `${name} must be 3 to 255 letters, digits, "_", "." or "-" (a DynamoDB table name), got "${text}"`,
+    )
+  }
+  return text
+}
+
 /** A directory, absolute; `:memory:` for none. Relative paths are from the working directory. */
 function dataDir(source: Source, name: string): string | undefined {
   const text = read(source, name) ?? 'data'
@@ -209,7 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       forcePathStyle: boolean(source, 'MAILBRIDGE_S3_FORCE_PATH_STYLE', endpoint !== undefined),
     },
     bucket: read(source, 'MAILBRIDGE_BUCKET') ?? 'mailbridge',
-    table: read(source, 'MAILBRIDGE_TABLE') ?? 'mailbridge',
+    table: tableName(source, 'MAILBRIDGE_TABLE', 'mailbridge'),
     ingestQueue: read(source, 'MAILBRIDGE_INGEST_QUEUE') ?? 'mailbridge-ingest',
     webhookQueue: read(source, 'MAILBRIDGE_WEBHOOK_QUEUE') ?? 'mailbridge-webhooks',
     edge: {

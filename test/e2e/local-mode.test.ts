@@ -68,10 +68,18 @@ test('npm start runs the whole bridge; the printed commands send and read a mess
     assert.match(banner, new RegExp(`data {12}${join(dataDir, 'here')}`))
     assert.equal((await stat(join(dataDir, 'here'))).mode & 0o777, 0o700)
 
-    // Edge, API and emulator: three listeners at least, all on loopback.
+    // Edge, API and the two emulators: four listeners at least, all on loopback.
     const listening = listeningAddresses(local.child.pid ?? 0)
-    assert.ok(listening.length >= 3, `listening on ${listening.join(', ')}`)
+    assert.ok(listening.length >= 4, `listening on ${listening.join(', ')}`)
     for (const address of listening) assert.match(address, /^(127\.\d+\.\d+\.\d+|::1):\d+$/)
+    const dynamodb = banner.match(/DynamoDB {8}(http:\/\/127\.0\.0\.1:\d+) \(embedded emulator\)/)
+    assert.ok(dynamodb, banner)
+    assert.ok(
+      listening.includes(dynamodb[1]?.slice('http://'.length) ?? ''),
+      'DynamoDB on loopback',
+    )
+    // The table is kept in the data directory, beside the queues and objects.
+    assert.ok((await stat(join(dataDir, 'here', 'dynamodb'))).isDirectory())
 
     // A second npm start on the same data directory is refused, not run beside it.
     const second = await run(process.execPath, LOCAL_MODE_ARGS, {

@@ -74,6 +74,7 @@ export async function startLocalMode(env: NodeJS.ProcessEnv): Promise<LocalMode>
       MAILBRIDGE_LMTP_PORT: '0',
       MAILBRIDGE_API_PORT: '0',
       MAILBRIDGE_EMULATOR_PORT: '0',
+      MAILBRIDGE_DYNAMODB_PORT: '0',
       MAILBRIDGE_API_KEY: LOCAL_API_KEY,
       LOG_LEVEL: 'warn',
       ...env,

@@ -56,8 +56,25 @@ test('variables set ports, domains, socket and endpoint', () => {
   assert.equal(config.edge.maxRecipients, 50)
   assert.equal(config.edge.http, undefined)
   assert.equal(config.aws.endpoint, 'http://127.0.0.1:4566')
+  assert.equal(
+    config.aws.dynamodbEndpoint,
+    'http://127.0.0.1:4566',
+    'DynamoDB at the same endpoint',
+  )
   assert.equal(config.aws.forcePathStyle, true)
   assert.equal(config.local.embedded, false)
+})
+
+test('DynamoDB can be at an endpoint of its own, in a table of its own', () => {
+  const config = loadConfig({
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+    AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
+    MAILBRIDGE_TABLE: 'mail-prod.v2',
+  })
+  assert.equal(config.aws.endpoint, 'http://127.0.0.1:4566')
+  assert.equal(config.aws.dynamodbEndpoint, 'http://127.0.0.1:8000')
+  assert.equal(config.table, 'mail-prod.v2')
+  assert.equal(loadConfig({}).aws.dynamodbEndpoint, undefined, 'AWS itself by default')
 })
 
 test('a config file sets the same names; the environment wins', () => {
@@ -86,6 +103,9 @@ test('bad values throw a ConfigError naming the variable', () => {
     ['MAILBRIDGE_LMTP_SOCKET_OWNER', 'post fix'],
     ['MAILBRIDGE_MAX_RECIPIENTS', '0'],
     ['MAILBRIDGE_EDGE_HTTP_PORT', 'on'],
+    // DynamoDB refuses these table names.
+    ['MAILBRIDGE_TABLE', 'mb'],
+    ['MAILBRIDGE_TABLE', 'mail bridge'],
   ]) {
     assert.throws(
       () => loadConfig({ [name as string]: value, MAILBRIDGE_LMTP_SOCKET: '/tmp/x.sock' }),
