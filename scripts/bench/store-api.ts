@@ -5,6 +5,7 @@
  * It uses only LMTP and the public HTTP API, so that it measures any store behind them the
  * same way. Run alone: `npm exec -- tsx scripts/bench/store-api.ts [--scale 0.1]`.
  */
+import { setTimeout } from 'node:timers/promises'
 import type { Envelope } from './lmtp-client.ts'
 import { type Load, runLoad } from './load.ts'
 import { type LocalModeServer, startLocalModeServer } from './local-mode.ts'
@@ -91,6 +92,26 @@ async function fillTo(server: LocalModeServer, count: number): Promise<void> {
   if (held !== count) throw new Error(`local mode holds ${held} messages, expected ${count}`)
 }
 
+// After a fill, the reads wait until local mode has settled: its emulators compact and
+// checkpoint what the burst wrote for a few seconds, which is the writes' cost, not the
+// reads'. Settled: under SETTLED_CPU of a core over one SETTLE_STEP_MS, at most SETTLE_MAX_MS.
+const SETTLED_CPU = 0.1
+const SETTLE_STEP_MS = 1000
+const SETTLE_MAX_MS = 15_000
+
+/** Waits until local mode is idle after a fill; returns the seconds waited. */
+async function settle(server: LocalModeServer): Promise<number> {
+  const started = performance.now()
+  for (;;) {
+    const before = cpuSeconds(scanProcesses(), [server.rootPid])
+    await setTimeout(SETTLE_STEP_MS)
+    const used = cpuSeconds(scanProcesses(), [server.rootPid]) - before
+    const waited = performance.now() - started
+    if (used < (SETTLED_CPU * SETTLE_STEP_MS) / 1000 || waited >= SETTLE_MAX_MS)
+      return waited / 1000
+  }
+}
+
 /** One GET; ms from the call to the last byte read, and the parsed answer. */
 async function timeGet(server: LocalModeServer, path: string): Promise<[number, unknown]> {
   const started = performance.now()
@@ -144,6 +165,7 @@ export async function measureStoreApi(scale: number): Promise<ApiLatency[]> {
       const started = performance.now()
       await fillTo(server, stored)
       log(`  ${stored} stored (${((performance.now() - started) / 1000).toFixed(1)} s to fill)`)
+      log(`  settled after ${(await settle(server)).toFixed(1)} s`)
       for (const request of REQUESTS_TIMED) {
         const result = await timeRequests(server, request, stored, count)
         results.push(result)
