@@ -12,7 +12,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startFauxqs } from 'fauxqs'
-import { startDynamoDb, startDynamoDbThread } from './dynamodb.ts'
 import { startThread } from './threads.ts'
 
 export interface EmulatorOptions {
@@ -104,45 +103,4 @@ export async function startEmulatorThread(options: EmulatorOptions): Promise<Emb
   const thread = await startThread<string>(import.meta.url, 'emulator-worker', options)
   // Stopping closes the server, which closes the database; then the thread ends.
   return { endpoint: thread.ready, stop: thread.stop }
-}
-
-export interface EmulatorsOptions extends EmulatorOptions {
-  /** Port of the DynamoDB emulator; 0 for any free port. */
-  dynamodbPort: number
-  /** Each emulator in a worker thread of its own (npm start), or in this thread (tests). */
-  threads: boolean
-}
-
-export interface EmbeddedEmulators {
-  /** S3 and SQS. */
-  endpoint: string
-  dynamodbEndpoint: string
-  stop(): Promise<void>
-}
-
-/**
- * Both emulators of local mode: fauxqs for S3 and SQS, which creates and locks the data
- * directory, then dynalite for DynamoDB beside it.
- */
-export async function startEmulators(options: EmulatorsOptions): Promise<EmbeddedEmulators> {
-  const { dataDir, threads } = options
-  const s3sqs = await (threads ? startEmulatorThread : startEmulator)({
-    port: options.port,
-    dataDir,
-  })
-  try {
-    const start = threads ? startDynamoDbThread : startDynamoDb
-    const dynamodb = await start({ port: options.dynamodbPort, dataDir })
-    return {
-      endpoint: s3sqs.endpoint,
-      dynamodbEndpoint: dynamodb.endpoint,
-      async stop() {
-        await dynamodb.stop()
-        await s3sqs.stop()
-      },
-    }
-  } catch (error) {
-    await s3sqs.stop()
-    throw error
-  }
 }

@@ -13,7 +13,7 @@ import { loadConfig } from '../shared/config.ts'
 import { createLogger } from '../shared/logger.ts'
 import { nodeTooOld } from '../shared/node-version.ts'
 import { startBridge } from './bridge.ts'
-import { type EmbeddedEmulators, startEmulators } from './emulator.ts'
+import { type EmbeddedEmulators, startEmulators } from './emulators.ts'
 import { ensureResources } from './resources.ts'
 
 const tooOld = nodeTooOld()

@@ -5,7 +5,7 @@
  * listening; stops on SIGTERM/SIGINT, or when its stdin closes (the bench died without
  * stopping it).
  */
-import { startEmulators } from '../../local/emulator.ts'
+import { startEmulators } from '../../local/emulators.ts'
 
 const server = await startEmulators({
   port: 0,

@@ -10,7 +10,7 @@ import {
   type IngestDeps,
   ingestDeps as rootIngestDeps,
 } from '../../functions/ingest/ingest.ts'
-import { startEmulators } from '../../local/emulator.ts'
+import { startEmulators } from '../../local/emulators.ts'
 import { edgeEnv, ensureResources } from '../../local/resources.ts'
 import { compose, destroyClients, type Root } from '../../shared/compose.ts'
 import { type Config, loadConfig } from '../../shared/config.ts'
