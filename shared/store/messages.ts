@@ -49,6 +49,10 @@ export class MessageStore {
   /**
    * After a mailbox's entry is deleted: lets go of the message, and deletes its bytes when
    * no mailbox refers to it any more. `shared` says whether it was stored with refs.
+   *
+   * Without transactions one race is left: the last release and a redelivered ingest of
+   * the same message at the same moment can leave its new refs without bytes. It needs a
+   * record redelivered (after a failure) while the message is deleted everywhere.
    */
   async release(id: string, mailbox: string, shared: boolean): Promise<void> {
     if (shared && !(await this.releaseRef(id, mailbox))) return
