@@ -13,6 +13,7 @@ import {
   type HttpTimeouts,
 } from './aws-clients.ts'
 import type { Config } from './config.ts'
+import { createLogger } from './logger.ts'
 import { DeliveryStore } from './store/deliveries.ts'
 import { EndpointStore } from './store/endpoints.ts'
 import { FingerprintStore } from './store/fingerprints.ts'
@@ -55,7 +56,7 @@ export function createClients(aws: Config['aws'], timeouts?: HttpTimeouts): Clie
 export function createStores(config: Pick<Config, 'bucket' | 'table'>, clients: Clients): Stores {
   const objects = new S3Objects(clients.s3, config.bucket)
   const table = new Table(clients.dynamodb, config.table)
-  const mailboxes = new MailboxStore(table)
+  const mailboxes = new MailboxStore(table, createLogger('store'))
   return {
     objects,
     messages: new MessageStore(objects, table),

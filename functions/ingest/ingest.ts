@@ -114,7 +114,14 @@ export class Batch {
 
   /** The endpoints of every mailbox. */
   everywhere(): Promise<string[]> {
-    this.#everywhere ??= this.#deps.stores.endpoints.subscribedToAll()
+    if (this.#everywhere === undefined) {
+      const ids = this.#deps.stores.endpoints.subscribedToAll()
+      // A failed read fails its record, not every later one of the batch.
+      ids.catch(() => {
+        this.#everywhere = undefined
+      })
+      this.#everywhere = ids
+    }
     return this.#everywhere
   }
 
@@ -123,6 +130,7 @@ export class Batch {
     let ids = this.#subscribers.get(mailbox)
     if (ids === undefined) {
       ids = this.#deps.stores.mailboxes.subscribers(mailbox)
+      ids.catch(() => this.#subscribers.delete(mailbox))
       this.#subscribers.set(mailbox, ids)
     }
     return ids
@@ -144,16 +152,9 @@ export class Batch {
   async flush(): Promise<void> {
     const { mailboxes } = this.#deps.stores
     await Promise.all(
-      [...this.#counts].map(async ([mailbox, { messages, bytes }]) => {
-        try {
-          await mailboxes.count(mailbox, { messages, bytes, unseen: messages })
-        } catch (error) {
-          this.#deps.logger.error(
-            { err: error, mailbox, messages, bytes },
-            'counters not updated: the mailbox counts are short by these',
-          )
-        }
-      }),
+      [...this.#counts].map(([mailbox, { messages, bytes }]) =>
+        mailboxes.countOrLog(mailbox, { messages, bytes, unseen: messages }),
+      ),
     )
     this.#counts.clear()
   }
@@ -179,7 +180,9 @@ export async function ingest(
   // Bytes, then references, then entries: a listed message can always be read, and its
   // bytes are never deleted while a mailbox refers to them.
   await messages.putBytes(raw, parsed)
-  const shared = groups.size > 1
+  // From every recipient, not just those left after the retry check: the same on every
+  // attempt at this record, so all of its entries agree.
+  const shared = all.size > 1
   if (shared) await messages.addRefs(queued.id, [...groups.keys()])
   const added = await Promise.all(
     [...groups.keys()].map(async (mailbox) => {
@@ -243,11 +246,15 @@ async function withoutRetries(
  */
 async function queueJob(job: WebhookJob, deps: IngestDeps): Promise<void> {
   const { deliveries } = deps.stores
-  for (;;) {
-    const claim = await deliveries.claim(job.messageId, job.endpointId)
-    if (claim !== 'claimed' && claim.status !== 'claimed') return
-    if (claim === 'claimed' || Date.now() - Date.parse(claim.updatedAt) > CLAIM_STALE_MS) break
+  let claim = await deliveries.claim(job.messageId, job.endpointId)
+  while (claim !== 'claimed') {
+    if (claim.status !== 'claimed') return
+    if (Date.now() - Date.parse(claim.updatedAt) > CLAIM_STALE_MS) break
     await setTimeout(CLAIM_POLL_MS)
+    // Gone (expired) meanwhile: claim it anew.
+    claim =
+      (await deliveries.get(job.messageId, job.endpointId)) ??
+      (await deliveries.claim(job.messageId, job.endpointId))
   }
   await deps.sqs.send(
     new SendMessageCommand({ QueueUrl: deps.webhookQueueUrl, MessageBody: JSON.stringify(job) }),

@@ -17,10 +17,13 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
 import type { Mailbox, MessageSummary } from '../contracts/message.ts'
 import { InvalidCursorError } from '../errors.ts'
+import type { Logger } from '../logger.ts'
 import { isMessageId } from '../message-id.ts'
 import { ENTRY_PREFIX, keys, MAILBOXES_PK, mailboxPk } from './keys.ts'
 import { isConditionFailed, type Table } from './table.ts'
@@ -71,7 +74,10 @@ function decodeCursor(cursor: string, valid: (value: string) => boolean): string
 }
 
 export class MailboxStore {
-  constructor(private readonly table: Table) {}
+  constructor(
+    private readonly table: Table,
+    private readonly logger: Logger,
+  ) {}
 
   /**
    * Adds a message's entry to its mailbox; false when it was there already (a redelivered
@@ -154,7 +160,11 @@ export class MailboxStore {
     if (Attributes === undefined) return undefined
     // The deleted item as it was at that instant: exactly one remover gets it.
     const entry = toEntry(Attributes)
-    await this.count(mailbox, { messages: -1, bytes: -entry.size, unseen: entry.seen ? 0 : -1 })
+    await this.countOrLog(mailbox, {
+      messages: -1,
+      bytes: -entry.size,
+      unseen: entry.seen ? 0 : -1,
+    })
     return entry
   }
 
@@ -171,7 +181,7 @@ export class MailboxStore {
           ReturnValues: 'ALL_NEW',
         }),
       )
-      await this.count(mailbox, { messages: 0, bytes: 0, unseen: seen ? -1 : 1 })
+      await this.countOrLog(mailbox, { messages: 0, bytes: 0, unseen: seen ? -1 : 1 })
       return Attributes && toEntry(Attributes)
     } catch (error) {
       // No such entry, or it was so already: nothing to count.
@@ -180,29 +190,65 @@ export class MailboxStore {
     }
   }
 
-  /** A page of a mailbox's summaries, newest first: one query. */
+  /**
+   * count(), after a write that a retry would not repeat: a failure is logged (with what
+   * the counters are now off by), not thrown, so the caller finishes what it started.
+   */
+  async countOrLog(mailbox: string, delta: Omit<Mailbox, 'address'>): Promise<void> {
+    try {
+      await this.count(mailbox, delta)
+    } catch (error) {
+      this.logger.error(
+        { err: error, mailbox, ...delta },
+        'counters not updated: the mailbox counts are off by these',
+      )
+    }
+  }
+
+  /** A page of a mailbox's summaries, newest first: one query (more only past 1 MB). */
   async page(mailbox: string, limit: number, cursor?: string): Promise<Page<MessageSummary>> {
     const after = cursor === undefined ? undefined : decodeCursor(cursor, isMessageId)
-    const { Items = [] } = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.name,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :entry)',
-        ExpressionAttributeValues: { ':pk': mailboxPk(mailbox), ':entry': ENTRY_PREFIX },
-        ScanIndexForward: false,
-        // One more than asked, to know whether there is a next page.
-        Limit: limit + 1,
-        ExclusiveStartKey: after === undefined ? undefined : keys.entry(mailbox, after),
-      }),
-    )
-    const items = Items.slice(0, limit).map((item) => {
+    const found = await this.queryAtLeast(limit + 1, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :entry)',
+      ExpressionAttributeValues: { ':pk': mailboxPk(mailbox), ':entry': ENTRY_PREFIX },
+      ScanIndexForward: false,
+      ExclusiveStartKey: after === undefined ? undefined : keys.entry(mailbox, after),
+    })
+    const items = found.slice(0, limit).map((item) => {
       const { shared: _shared, ...summary } = toEntry(item)
       return summary
     })
     const last = items.at(-1)
     return {
       items,
-      nextCursor: Items.length > limit && last ? encodeCursor(last.id) : null,
+      nextCursor: found.length > limit && last ? encodeCursor(last.id) : null,
     }
+  }
+
+  /**
+   * Up to `count` items of a query, one more request each time DynamoDB stops short: a
+   * query answers at most 1 MB, which big summaries reach before `Limit` (and an answer
+   * that ended there would hide everything after it).
+   */
+  private async queryAtLeast(
+    count: number,
+    query: Omit<QueryCommandInput, 'TableName' | 'Limit'>,
+  ): Promise<Item[]> {
+    const items: Item[] = []
+    let start = query.ExclusiveStartKey
+    do {
+      const page: QueryCommandOutput = await this.table.doc.send(
+        new QueryCommand({
+          ...query,
+          TableName: this.table.name,
+          Limit: count - items.length,
+          ExclusiveStartKey: start,
+        }),
+      )
+      items.push(...(page.Items ?? []))
+      start = page.LastEvaluatedKey
+    } while (start !== undefined && items.length < count)
+    return items
   }
 
   /** A page of mailboxes in address order, with their counters. */
@@ -212,16 +258,13 @@ export class MailboxStore {
       cursor === undefined
         ? undefined
         : decodeCursor(cursor, (key) => key !== '' && Buffer.byteLength(key) <= MAX_CURSOR_BYTES)
-    const { Items = [] } = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.name,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': MAILBOXES_PK },
-        Limit: limit + 1,
-        ExclusiveStartKey: after === undefined ? undefined : { pk: MAILBOXES_PK, sk: after },
-      }),
-    )
-    const page = Items.slice(0, limit)
+    // One more than asked, to know whether there is a next page.
+    const found = await this.queryAtLeast(limit + 1, {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': MAILBOXES_PK },
+      ExclusiveStartKey: after === undefined ? undefined : { pk: MAILBOXES_PK, sk: after },
+    })
+    const page = found.slice(0, limit)
     const addresses = page.map((item) => String(item.address))
     const metas = await this.metas(addresses)
     const last = page.at(-1)
@@ -235,7 +278,7 @@ export class MailboxStore {
           unseen: Number(meta.unseen ?? 0),
         }
       }),
-      nextCursor: Items.length > limit && last ? encodeCursor(String(last.sk)) : null,
+      nextCursor: found.length > limit && last ? encodeCursor(String(last.sk)) : null,
     }
   }
 

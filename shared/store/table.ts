@@ -3,8 +3,15 @@
  * the few helpers every store needs. Writes are conditional where a redelivered record
  * or a racing invocation could repeat them; nothing here reads and then writes.
  */
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+
+// How long a new table may take to become ACTIVE (s).
+const TABLE_WAIT_SECONDS = 120
 
 /** The attribute DynamoDB's TTL reads (epoch seconds); reads skip what has passed it. */
 export const TTL_ATTRIBUTE = 'expiresAt'
@@ -65,4 +72,6 @@ export async function ensureTable(client: DynamoDBClient, name: string): Promise
   } catch (error) {
     if ((error as { name?: string }).name !== 'ResourceInUseException') throw error
   }
+  // DynamoDB creates a table in seconds, answering before it is ACTIVE; dynalite at once.
+  await waitUntilTableExists({ client, maxWaitTime: TABLE_WAIT_SECONDS }, { TableName: name })
 }

@@ -91,6 +91,51 @@ test('pages walk every message once while messages are deleted between pages', a
   assert.deepEqual([exact.items.length, exact.nextCursor], [3, null])
 })
 
+test('a page of big summaries goes on past the 1 MB a query answers, and hides nothing', async () => {
+  // Summaries of 50 long To addresses (any sender can write them): 40 of them are over 1 MB,
+  // where a DynamoDB query stops short of its Limit.
+  const mailbox = 'big-summaries@example.com'
+  const long = (i: number) => ({
+    address: `${'a'.repeat(300)}${i}@example.com`,
+    name: 'n'.repeat(300),
+  })
+  const ids: string[] = []
+  for (let i = 0; i < 50; i++) {
+    const id = newMessageId()
+    ids.push(id)
+    await stores.mailboxes.add({
+      id,
+      mailbox,
+      receivedAt: new Date().toISOString(),
+      size: 100,
+      from: null,
+      to: i < 40 ? Array.from({ length: 50 }, (_, j) => long(j)) : [],
+      subject: `message ${i}`,
+      date: null,
+      snippet: '',
+      attachments: 0,
+      seen: false,
+      shared: false,
+    })
+  }
+  const newest = [...ids].reverse()
+
+  const all = await stores.mailboxes.page(mailbox, 200)
+  assert.deepEqual(
+    all.items.map((summary) => summary.id),
+    newest,
+  )
+  assert.equal(all.nextCursor, null)
+  const walked: string[] = []
+  let cursor: string | undefined
+  do {
+    const page = await stores.mailboxes.page(mailbox, 45, cursor)
+    walked.push(...page.items.map((summary) => summary.id))
+    cursor = page.nextCursor ?? undefined
+  } while (cursor)
+  assert.deepEqual(walked, newest)
+})
+
 test('a cursor no listing could have handed out is refused as invalid', async () => {
   // Prepare: none, not base64url, a lower-case id, past DynamoDB's 1,024 bytes for a key
   const encode = (value: string) => Buffer.from(value).toString('base64url')
