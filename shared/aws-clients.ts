@@ -41,12 +41,11 @@ export function createSqsClient(aws: Config['aws'], timeouts?: HttpTimeouts): SQ
   })
 }
 
-export function createDynamoDbClient(aws: Config['aws'], timeouts?: HttpTimeouts): DynamoDBClient {
+export function createDynamoDbClient(aws: Config['aws']): DynamoDBClient {
   return new DynamoDBClient({
     region: aws.region,
     endpoint: aws.dynamodbEndpoint,
     credentials: aws.credentials,
-    requestHandler: requestHandler(timeouts),
   })
 }
 

@@ -6,12 +6,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { SQSClient } from '@aws-sdk/client-sqs'
-import {
-  createDynamoDbClient,
-  createS3Client,
-  createSqsClient,
-  type HttpTimeouts,
-} from './aws-clients.ts'
+import { createDynamoDbClient, createS3Client, createSqsClient } from './aws-clients.ts'
 import type { Config } from './config.ts'
 import { createLogger } from './logger.ts'
 import { DeliveryStore } from './store/deliveries.ts'
@@ -45,11 +40,11 @@ export interface Root {
   stores: Stores
 }
 
-export function createClients(aws: Config['aws'], timeouts?: HttpTimeouts): Clients {
+export function createClients(aws: Config['aws']): Clients {
   return {
-    s3: createS3Client(aws, timeouts),
-    sqs: createSqsClient(aws, timeouts),
-    dynamodb: createDynamoDbClient(aws, timeouts),
+    s3: createS3Client(aws),
+    sqs: createSqsClient(aws),
+    dynamodb: createDynamoDbClient(aws),
   }
 }
 

@@ -14,6 +14,9 @@ import { mailboxName } from './store/keys.ts'
 
 // Characters of the text body kept in a summary, enough for a list view.
 const SNIPPET_CHARS = 200
+// How much of the text a snippet is looked for in: whitespace is collapsed there only, not
+// in a body of up to BODY_CHARS.
+const SNIPPET_SCAN_CHARS = 20 * SNIPPET_CHARS
 // A summary is an item in the mailbox index, which DynamoDB caps at 400 KB: it keeps the
 // first addresses of To and the start of the subject (RFC 5322's line length), and the
 // message itself has all of them.
@@ -124,7 +127,7 @@ export function summarize(message: ParsedMessage, mailbox: string): MessageSumma
     subject: message.subject?.slice(0, SUMMARY_SUBJECT_CHARS) ?? null,
     date: message.date?.slice(0, SUMMARY_SUBJECT_CHARS) ?? null,
     snippet: (message.text ?? '')
-      .slice(0, SNIPPET_CHARS * 20)
+      .slice(0, SNIPPET_SCAN_CHARS)
       .replace(/\s+/g, ' ')
       .trim()
       .slice(0, SNIPPET_CHARS),

@@ -32,7 +32,7 @@ export function createApiApp(root: Root, apiKey = root.config.api.key): OpenAPIH
   if (apiKey === undefined) {
     throw new ConfigError('MAILBRIDGE_API_KEY is not set: the API refuses to run without a key')
   }
-  return createApp({ stores: root.stores, apiKey, logger: createLogger('api') })
+  return createApp({ stores: root.stores, apiKey })
 }
 
 /** Zod issues as one line, e.g. `query.limit: Too big: expected number to be <=200`. */

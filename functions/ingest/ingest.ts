@@ -19,6 +19,7 @@ import { buildParsedMessage, parseMail, summarize } from '../../shared/message.t
 import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
 import { isIncomingRawKey, mailboxKey, mailboxName } from '../../shared/store/keys.ts'
 import type { S3Objects } from '../../shared/store/objects.ts'
+import { Batch } from './batch.ts'
 import { fingerprint, isRetryOf } from './retries.ts'
 
 // How long a claimed job may stay unsent before another invocation sends it (ms): far
@@ -97,73 +98,10 @@ async function loadRaw(queued: QueuedMessage, objects: S3Objects): Promise<Uint8
   return raw
 }
 
-/**
- * What the records of one SQS batch share: the endpoints, read once per batch, and the
- * counters, written once per mailbox when the batch is done (a burst of ten messages to
- * one mailbox is one counter write, not ten).
- */
-export class Batch {
-  readonly #deps: IngestDeps
-  #everywhere: Promise<string[]> | undefined
-  readonly #subscribers = new Map<string, Promise<string[]>>()
-  readonly #counts = new Map<string, { messages: number; bytes: number }>()
-
-  constructor(deps: IngestDeps) {
-    this.#deps = deps
-  }
-
-  /** The endpoints of every mailbox. */
-  everywhere(): Promise<string[]> {
-    if (this.#everywhere === undefined) {
-      const ids = this.#deps.stores.endpoints.subscribedToAll()
-      // A failed read fails its record, not every later one of the batch.
-      ids.catch(() => {
-        this.#everywhere = undefined
-      })
-      this.#everywhere = ids
-    }
-    return this.#everywhere
-  }
-
-  /** The endpoints of this one mailbox. */
-  subscribers(mailbox: string): Promise<string[]> {
-    let ids = this.#subscribers.get(mailbox)
-    if (ids === undefined) {
-      ids = this.#deps.stores.mailboxes.subscribers(mailbox)
-      ids.catch(() => this.#subscribers.delete(mailbox))
-      this.#subscribers.set(mailbox, ids)
-    }
-    return ids
-  }
-
-  /** Counts a new entry of `bytes` bytes in `mailbox`. */
-  added(mailbox: string, bytes: number): void {
-    const count = this.#counts.get(mailbox) ?? { messages: 0, bytes: 0 }
-    count.messages += 1
-    count.bytes += bytes
-    this.#counts.set(mailbox, count)
-  }
-
-  /**
-   * Writes the counts. The entries are stored already, and a retried record would not
-   * count them again, so a failure here is logged, not retried: the counters are then
-   * short by what it names.
-   */
-  async flush(): Promise<void> {
-    const { mailboxes } = this.#deps.stores
-    await Promise.all(
-      [...this.#counts].map(([mailbox, { messages, bytes }]) =>
-        mailboxes.countOrLog(mailbox, { messages, bytes, unseen: messages }),
-      ),
-    )
-    this.#counts.clear()
-  }
-}
-
 export async function ingest(
   body: string,
   deps: IngestDeps,
-  batch = new Batch(deps),
+  batch = new Batch(deps.stores),
 ): Promise<void> {
   const { messages, mailboxes, fingerprints } = deps.stores
   const queued = parseQueuedMessage(body)
@@ -268,7 +206,7 @@ async function queueJob(job: WebhookJob, deps: IngestDeps): Promise<void> {
  */
 export function createIngestHandler(deps: IngestDeps): SqsBatchHandler {
   return async (event) => {
-    const batch = new Batch(deps)
+    const batch = new Batch(deps.stores)
     const handle = sqsBatchHandler((record) => ingest(record.body, deps, batch), deps.logger)
     try {
       return await handle(event)

@@ -1,6 +1,6 @@
 /**
  * Local mode under test, as `npm start` runs it: one process (edge, ingest and deliver
- * pollers, API, and the emulator in a thread of its own), its data kept on disk in a fresh
+ * pollers, API, and the emulators each in a thread of their own), its data kept on disk in a fresh
  * directory as by default. It holds a message once it is stored in its mailbox, so a row
  * of it is timed end to end: from the first message sent to the last one stored.
  */

@@ -27,9 +27,9 @@ const WARMUP_REQUESTS = 5
 const PAGE_LIMIT = 50
 // The read target of the store rewrite (ms), at every size.
 const TARGET_P99_MS = 20
-// Local mode stores about 200 msg/s on 2 cores: 10,000 in under a minute; this is stuck (ms).
+// Local mode stores about 180 msg/s on 2 cores: 10,000 in about a minute; this is stuck (ms).
 const STORE_TIMEOUT_MS = 600_000
-// How often the fill asks for the count (ms): the answer lists every message today.
+// How often the fill asks for the count (ms).
 const STORE_POLL_MS = 500
 
 /** One request, timed at one size. */

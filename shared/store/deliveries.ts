@@ -5,13 +5,20 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { Delivery } from '../contracts/webhook.ts'
 import { keys } from './keys.ts'
-import { expiresIn, isConditionFailed, isExpired, type Table } from './table.ts'
+import {
+  expiresIn,
+  type Item,
+  isConditionFailed,
+  isExpired,
+  type Table,
+  withoutKey,
+} from './table.ts'
 
 // SQS keeps a message 14 days at most.
 export const DELIVERY_TTL_MS = 14 * 24 * 60 * 60 * 1000
 
-function toDelivery(item: Record<string, unknown>): Delivery {
-  const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...delivery } = item
+function toDelivery(item: Item): Delivery {
+  const { expiresAt: _expiresAt, ...delivery } = withoutKey(item)
   return delivery as unknown as Delivery
 }
 

@@ -4,17 +4,11 @@
  * the `#all` set. Ingest reads only those sets, never the list of endpoints.
  */
 import { randomBytes } from 'node:crypto'
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb'
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { WebhookEndpoint } from '../contracts/webhook.ts'
 import { keys, WEBHOOKS_PK } from './keys.ts'
 import type { MailboxStore } from './mailboxes.ts'
-import type { Table } from './table.ts'
+import { type Item, type Table, withoutKey } from './table.ts'
 
 const ENDPOINT_ID = /^wh_[0-9a-f]{20}$/
 
@@ -26,9 +20,8 @@ export function newWebhookSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`
 }
 
-function toEndpoint(item: Record<string, unknown>): WebhookEndpoint {
-  const { pk: _pk, sk: _sk, ...endpoint } = item
-  return endpoint as unknown as WebhookEndpoint
+function toEndpoint(item: Item): WebhookEndpoint {
+  return withoutKey(item) as unknown as WebhookEndpoint
 }
 
 export class EndpointStore {
@@ -68,23 +61,13 @@ export class EndpointStore {
 
   /** Every endpoint, oldest first. */
   async list(): Promise<WebhookEndpoint[]> {
-    const endpoints: WebhookEndpoint[] = []
-    let start: Record<string, unknown> | undefined
-    do {
-      const page = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.name,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :wh)',
-          ExpressionAttributeValues: { ':pk': WEBHOOKS_PK, ':wh': 'wh_' },
-          ExclusiveStartKey: start,
-        }),
-      )
-      endpoints.push(...(page.Items ?? []).map(toEndpoint))
-      start = page.LastEvaluatedKey
-    } while (start)
-    return endpoints.sort(
-      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
-    )
+    const items = await this.table.query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :wh)',
+      ExpressionAttributeValues: { ':pk': WEBHOOKS_PK, ':wh': 'wh_' },
+    })
+    return items
+      .map(toEndpoint)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
   }
 
   /** Unsubscribes, then deletes; false when there was no such endpoint. */

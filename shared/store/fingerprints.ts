@@ -3,8 +3,8 @@
  * ingest spots a client's retry of a message already queued (functions/ingest/retries.ts).
  * Each record expires after FINGERPRINT_TTL_MS.
  */
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
-import { keys } from './keys.ts'
+import { PutCommand } from '@aws-sdk/lib-dynamodb'
+import { fingerprintPk, keys } from './keys.ts'
 import { expiresIn, isExpired, type Table } from './table.ts'
 
 // Longer than the retry window looked back (Postfix's 5 days).
@@ -21,27 +21,19 @@ export class FingerprintStore {
 
   /** What each mailbox got for this fingerprint, by mailboxKey(): one query for all of them. */
   async lookup(fingerprint: string): Promise<Map<string, Received>> {
+    const items = await this.table.query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': fingerprintPk(fingerprint) },
+      ConsistentRead: true,
+    })
     const out = new Map<string, Received>()
-    let start: Record<string, unknown> | undefined
-    do {
-      const page = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.name,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.fingerprint(fingerprint, '').pk },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      )
-      for (const item of page.Items ?? []) {
-        if (isExpired(item)) continue
-        out.set(String(item.sk), {
-          messageId: String(item.messageId),
-          receivedAt: String(item.receivedAt),
-        })
-      }
-      start = page.LastEvaluatedKey
-    } while (start)
+    for (const item of items) {
+      if (isExpired(item)) continue
+      out.set(String(item.sk), {
+        messageId: String(item.messageId),
+        receivedAt: String(item.receivedAt),
+      })
+    }
     return out
   }
 

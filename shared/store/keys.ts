@@ -97,9 +97,13 @@ export const keys = {
   endpoint: (id: string): TableKey => ({ pk: 'webhooks', sk: id }),
   allMailboxesSubscription: (): TableKey => ({ pk: 'webhooks', sk: '#all' }),
   fingerprint: (fingerprint: string, mailbox: string): TableKey => ({
-    pk: `rcv#${fingerprint}`,
+    pk: fingerprintPk(fingerprint),
     sk: mailboxKey(mailbox),
   }),
+}
+
+export function fingerprintPk(fingerprint: string): string {
+  return `rcv#${fingerprint}`
 }
 
 export function mailboxPk(mailbox: string): string {

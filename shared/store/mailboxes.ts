@@ -16,9 +16,6 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
 import type { Mailbox, MessageSummary } from '../contracts/message.ts'
@@ -26,7 +23,7 @@ import { InvalidCursorError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { isMessageId } from '../message-id.ts'
 import { ENTRY_PREFIX, keys, MAILBOXES_PK, mailboxPk } from './keys.ts'
-import { isConditionFailed, type Table } from './table.ts'
+import { type Item, isConditionFailed, type Table } from './table.ts'
 
 /** A mailbox's entry for one message. */
 export interface Entry extends MessageSummary {
@@ -45,17 +42,24 @@ const MAX_CURSOR_BYTES = 1024
 // BatchGetItem reads at most 100 keys per call.
 const BATCH_GET_KEYS = 100
 
-type Item = Record<string, unknown>
-
 /**
  * An entry as an item: the summary as one JSON string, beside the attributes that writes
- * read or change (`seen`, `size`, `shared`). One string instead of nested maps and lists
- * halves what the table and the SDK do per item on every page.
+ * change (`seen`) or that deciding on the bytes needs (`shared`). One string instead of
+ * nested maps and lists halves what the table and the SDK do per item on every page.
  */
 function toItem(entry: Entry): Item {
   const { seen, shared, ...summary } = entry
-  const key = keys.entry(entry.mailbox, entry.id)
-  return { ...key, summary: JSON.stringify(summary), seen, size: entry.size, shared }
+  return { ...keys.entry(entry.mailbox, entry.id), summary: JSON.stringify(summary), seen, shared }
+}
+
+/** A mailbox's counters, from its meta item (absent: none yet). */
+function toMailbox(address: string, meta: Item = {}): Mailbox {
+  return {
+    address,
+    messages: Number(meta.messages ?? 0),
+    bytes: Number(meta.bytes ?? 0),
+    unseen: Number(meta.unseen ?? 0),
+  }
 }
 
 function toEntry(item: Item): Entry {
@@ -104,7 +108,7 @@ export class MailboxStore {
    * Adds `delta` to a mailbox's counters, atomically, and lists the mailbox the first
    * time. Ingest counts the entries of a whole batch at once, one write per mailbox.
    */
-  async count(mailbox: string, delta: Omit<Mailbox, 'address'>): Promise<void> {
+  private async count(mailbox: string, delta: Omit<Mailbox, 'address'>): Promise<void> {
     const { Attributes: meta = {} } = await this.table.doc.send(
       new UpdateCommand({
         TableName: this.table.name,
@@ -208,12 +212,16 @@ export class MailboxStore {
   /** A page of a mailbox's summaries, newest first: one query (more only past 1 MB). */
   async page(mailbox: string, limit: number, cursor?: string): Promise<Page<MessageSummary>> {
     const after = cursor === undefined ? undefined : decodeCursor(cursor, isMessageId)
-    const found = await this.queryAtLeast(limit + 1, {
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :entry)',
-      ExpressionAttributeValues: { ':pk': mailboxPk(mailbox), ':entry': ENTRY_PREFIX },
-      ScanIndexForward: false,
-      ExclusiveStartKey: after === undefined ? undefined : keys.entry(mailbox, after),
-    })
+    // One more than asked, to know whether there is a next page.
+    const found = await this.table.query(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :entry)',
+        ExpressionAttributeValues: { ':pk': mailboxPk(mailbox), ':entry': ENTRY_PREFIX },
+        ScanIndexForward: false,
+        ExclusiveStartKey: after === undefined ? undefined : keys.entry(mailbox, after),
+      },
+      limit + 1,
+    )
     const items = found.slice(0, limit).map((item) => {
       const { shared: _shared, ...summary } = toEntry(item)
       return summary
@@ -225,32 +233,6 @@ export class MailboxStore {
     }
   }
 
-  /**
-   * Up to `count` items of a query, one more request each time DynamoDB stops short: a
-   * query answers at most 1 MB, which big summaries reach before `Limit` (and an answer
-   * that ended there would hide everything after it).
-   */
-  private async queryAtLeast(
-    count: number,
-    query: Omit<QueryCommandInput, 'TableName' | 'Limit'>,
-  ): Promise<Item[]> {
-    const items: Item[] = []
-    let start = query.ExclusiveStartKey
-    do {
-      const page: QueryCommandOutput = await this.table.doc.send(
-        new QueryCommand({
-          ...query,
-          TableName: this.table.name,
-          Limit: count - items.length,
-          ExclusiveStartKey: start,
-        }),
-      )
-      items.push(...(page.Items ?? []))
-      start = page.LastEvaluatedKey
-    } while (start !== undefined && items.length < count)
-    return items
-  }
-
   /** A page of mailboxes in address order, with their counters. */
   async mailboxes(limit: number, cursor?: string): Promise<Page<Mailbox>> {
     // A sort key has at most 1,024 bytes: a longer cursor was not handed out here.
@@ -258,26 +240,20 @@ export class MailboxStore {
       cursor === undefined
         ? undefined
         : decodeCursor(cursor, (key) => key !== '' && Buffer.byteLength(key) <= MAX_CURSOR_BYTES)
-    // One more than asked, to know whether there is a next page.
-    const found = await this.queryAtLeast(limit + 1, {
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': MAILBOXES_PK },
-      ExclusiveStartKey: after === undefined ? undefined : { pk: MAILBOXES_PK, sk: after },
-    })
+    const found = await this.table.query(
+      {
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': MAILBOXES_PK },
+        ExclusiveStartKey: after === undefined ? undefined : { pk: MAILBOXES_PK, sk: after },
+      },
+      limit + 1,
+    )
     const page = found.slice(0, limit)
     const addresses = page.map((item) => String(item.address))
     const metas = await this.metas(addresses)
     const last = page.at(-1)
     return {
-      items: addresses.map((address) => {
-        const meta = metas.get(mailboxPk(address)) ?? {}
-        return {
-          address,
-          messages: Number(meta.messages ?? 0),
-          bytes: Number(meta.bytes ?? 0),
-          unseen: Number(meta.unseen ?? 0),
-        }
-      }),
+      items: addresses.map((address) => toMailbox(address, metas.get(mailboxPk(address)))),
       nextCursor: found.length > limit && last ? encodeCursor(String(last.sk)) : null,
     }
   }
@@ -305,15 +281,10 @@ export class MailboxStore {
 
   /** A mailbox's counters; zero for one that never got mail. */
   async counters(mailbox: string): Promise<Mailbox> {
-    const { Item = {} } = await this.table.doc.send(
+    const { Item } = await this.table.doc.send(
       new GetCommand({ TableName: this.table.name, Key: keys.mailboxMeta(mailbox) }),
     )
-    return {
-      address: mailbox,
-      messages: Number(Item.messages ?? 0),
-      bytes: Number(Item.bytes ?? 0),
-      unseen: Number(Item.unseen ?? 0),
-    }
+    return toMailbox(mailbox, Item)
   }
 
   /** The endpoints subscribed to this one mailbox. */

@@ -8,13 +8,20 @@ import {
   type DynamoDBClient,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb'
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import {
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb'
 
 // How long a new table may take to become ACTIVE (s).
 const TABLE_WAIT_SECONDS = 120
 
 /** The attribute DynamoDB's TTL reads (epoch seconds); reads skip what has passed it. */
 export const TTL_ATTRIBUTE = 'expiresAt'
+
+export type Item = Record<string, unknown>
 
 export class Table {
   readonly doc: DynamoDBDocumentClient
@@ -27,6 +34,38 @@ export class Table {
       marshallOptions: { removeUndefinedValues: true },
     })
   }
+
+  /**
+   * The items of a query, up to `count` (all by default). A query answers at most 1 MB, so
+   * it is asked again from where it stopped until there are `count` items or no more: an
+   * answer taken as the last one would hide everything after it.
+   */
+  async query(
+    input: Omit<QueryCommandInput, 'TableName' | 'Limit'>,
+    count = Number.POSITIVE_INFINITY,
+  ): Promise<Item[]> {
+    const items: Item[] = []
+    let start = input.ExclusiveStartKey
+    do {
+      const page: QueryCommandOutput = await this.doc.send(
+        new QueryCommand({
+          ...input,
+          TableName: this.name,
+          Limit: Number.isFinite(count) ? count - items.length : undefined,
+          ExclusiveStartKey: start,
+        }),
+      )
+      items.push(...(page.Items ?? []))
+      start = page.LastEvaluatedKey
+    } while (start !== undefined && items.length < count)
+    return items
+  }
+}
+
+/** An item without its table key: the record it holds. */
+export function withoutKey(item: Item): Item {
+  const { pk: _pk, sk: _sk, ...record } = item
+  return record
 }
 
 /** True when a conditional write found its condition false: someone did it first. */

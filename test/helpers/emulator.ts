@@ -100,8 +100,7 @@ export async function idsIn(em: Emulator, mailbox: string): Promise<string[]> {
 
 /** The count of a mailbox's messages, from its counters. */
 export async function countIn(em: Emulator, mailbox: string): Promise<number> {
-  const { items } = await em.root.stores.mailboxes.mailboxes(200)
-  return items.find((each) => each.address === mailbox)?.messages ?? 0
+  return (await em.root.stores.mailboxes.counters(mailbox)).messages
 }
 
 /** Stores messages as ingest does (the real handler, one batch); throws if any record fails. */

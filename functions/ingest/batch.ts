@@ -1,0 +1,62 @@
+/**
+ * What the records of one SQS batch share: the endpoints subscribed to its mailboxes, read
+ * once per batch, and the counters, written once per mailbox when the batch is done (a
+ * burst of ten messages to one mailbox is one counter write, not ten).
+ */
+import type { Stores } from '../../shared/compose.ts'
+
+// The key of the endpoints subscribed to every mailbox, beside each mailbox's own.
+const EVERY_MAILBOX = Symbol('every mailbox')
+
+export class Batch {
+  readonly #stores: Pick<Stores, 'mailboxes' | 'endpoints'>
+  readonly #endpoints = new Map<string | symbol, Promise<string[]>>()
+  readonly #counts = new Map<string, { messages: number; bytes: number }>()
+
+  constructor(stores: Pick<Stores, 'mailboxes' | 'endpoints'>) {
+    this.#stores = stores
+  }
+
+  /** The endpoints of every mailbox. */
+  everywhere(): Promise<string[]> {
+    return this.#once(EVERY_MAILBOX, () => this.#stores.endpoints.subscribedToAll())
+  }
+
+  /** The endpoints of this one mailbox. */
+  subscribers(mailbox: string): Promise<string[]> {
+    return this.#once(mailbox, () => this.#stores.mailboxes.subscribers(mailbox))
+  }
+
+  /** `read()` once per batch; a failed read is forgotten, so it fails its record alone. */
+  #once(key: string | symbol, read: () => Promise<string[]>): Promise<string[]> {
+    let ids = this.#endpoints.get(key)
+    if (ids === undefined) {
+      ids = read()
+      ids.catch(() => this.#endpoints.delete(key))
+      this.#endpoints.set(key, ids)
+    }
+    return ids
+  }
+
+  /** Counts a new entry of `bytes` bytes in `mailbox`. */
+  added(mailbox: string, bytes: number): void {
+    const count = this.#counts.get(mailbox) ?? { messages: 0, bytes: 0 }
+    count.messages += 1
+    count.bytes += bytes
+    this.#counts.set(mailbox, count)
+  }
+
+  /**
+   * Writes the counts. The entries are stored already, and a retried record would not
+   * count them again, so a failure here is logged, not retried: the counters are then
+   * short by what it names.
+   */
+  async flush(): Promise<void> {
+    await Promise.all(
+      [...this.#counts].map(([mailbox, { messages, bytes }]) =>
+        this.#stores.mailboxes.countOrLog(mailbox, { messages, bytes, unseen: messages }),
+      ),
+    )
+    this.#counts.clear()
+  }
+}
