@@ -15,6 +15,7 @@ import { FingerprintStore } from './store/fingerprints.ts'
 import { MailboxStore } from './store/mailboxes.ts'
 import { MessageStore } from './store/messages.ts'
 import { S3Objects } from './store/objects.ts'
+import { RouteStore } from './store/routes.ts'
 import { Table } from './store/table.ts'
 
 export interface Clients {
@@ -31,6 +32,7 @@ export interface Stores {
   endpoints: EndpointStore
   deliveries: DeliveryStore
   fingerprints: FingerprintStore
+  routes: RouteStore
 }
 
 /** What every stage is built from. */
@@ -59,6 +61,7 @@ export function createStores(config: Pick<Config, 'bucket' | 'table'>, clients: 
     endpoints: new EndpointStore(table, mailboxes),
     deliveries: new DeliveryStore(table),
     fingerprints: new FingerprintStore(table),
+    routes: new RouteStore(table, objects, createLogger('routes')),
   }
 }
 

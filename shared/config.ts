@@ -59,6 +59,18 @@ export interface Config {
     http: { host: string; port: number } | undefined
   }
   api: { host: string; port: number; key: string | undefined }
+  routing: {
+    /**
+     * Plus-address delimiters (MAILBRIDGE_RECIPIENT_DELIMITER): `bob+tag@x` is bob's mail,
+     * tagged `tag`. Several characters split at whichever comes first, as Postfix's
+     * recipient_delimiter does; `""` (set as `off`) turns plus-addressing off.
+     */
+    delimiters: string
+    /** A JSON file of routes to seed the store with at start (local mode), or undefined. */
+    file: string | undefined
+    /** How often the edge reads the published routes again (ms). */
+    refreshMs: number
+  }
   local: {
     /** Port of the embedded S3/SQS emulator in local mode. */
     emulatorPort: number
@@ -159,6 +171,18 @@ function domains(source: Source, name: string): string[] {
     }
   }
   return list
+}
+
+/** Recipient delimiter characters: a few, neither `@` nor space; `off` for none. */
+function delimiters(source: Source, name: string): string {
+  const text = read(source, name) ?? '+'
+  if (text.toLowerCase() === 'off') return ''
+  if (!/^[^@\s"]{1,8}$/.test(text)) {
+    throw new ConfigError(
+      `${name} must be up to 8 characters other than "@" and spaces, or off; got "${text}"`,
+    )
+  }
+  return text
 }
 
 /** A DynamoDB table name: 3 to 255 of `a-z A-Z 0-9 _ . -`, as DynamoDB requires. */
@@ -264,6 +288,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: read(source, 'MAILBRIDGE_API_HOST') ?? '127.0.0.1',
       port: integer(source, 'MAILBRIDGE_API_PORT', 8787, 0, 65535),
       key: read(source, 'MAILBRIDGE_API_KEY'),
+    },
+    routing: {
+      delimiters: delimiters(source, 'MAILBRIDGE_RECIPIENT_DELIMITER'),
+      file: read(source, 'MAILBRIDGE_ROUTES_FILE'),
+      // Within a minute of a change, as the edge promises; a route just added is honoured
+      // at once anyway (RouteSnapshot.decide reads again before refusing).
+      refreshMs: integer(source, 'MAILBRIDGE_ROUTES_REFRESH_SECONDS', 30, 1, 60) * 1000,
     },
     local: {
       emulatorPort: integer(source, 'MAILBRIDGE_EMULATOR_PORT', 4566, 0, 65535),

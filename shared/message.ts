@@ -102,10 +102,19 @@ export function recipientsOf(rcptTo: string[], mailbox: string): string[] {
   return rcptTo.filter((rcpt) => mailboxName(rcpt) === mailbox)
 }
 
-/** The message as `mailbox` holds it: its envelope narrowed to the mailbox's recipients. */
-export function inMailbox(parsed: ParsedMessage, mailbox: string, seen: boolean): StoredMessage {
-  const rcptTo = recipientsOf(parsed.envelope.rcptTo, mailbox)
-  return { ...parsed, envelope: { ...parsed.envelope, rcptTo }, mailbox, seen }
+/**
+ * The message as a mailbox holds it: its envelope narrowed to the mailbox's recipients
+ * (as its entry recorded them; an entry from before routing has none, and they are
+ * found by address).
+ */
+export function inMailbox(
+  parsed: ParsedMessage,
+  entry: { mailbox: string; seen: boolean; rcptTo?: string[]; mailboxHash?: string | null },
+): StoredMessage {
+  const { mailbox, seen } = entry
+  const rcptTo = entry.rcptTo ?? recipientsOf(parsed.envelope.rcptTo, mailbox)
+  const mailboxHash = entry.mailboxHash ?? null
+  return { ...parsed, envelope: { ...parsed.envelope, rcptTo }, mailbox, seen, mailboxHash }
 }
 
 function shortAddress({ address, name }: MailAddress): MailAddress {
@@ -116,7 +125,11 @@ function shortAddress({ address, name }: MailAddress): MailAddress {
 }
 
 /** A mailbox's summary of a new (unseen) message, bounded in size whatever the headers. */
-export function summarize(message: ParsedMessage, mailbox: string): MessageSummary {
+export function summarize(
+  message: ParsedMessage,
+  mailbox: string,
+  mailboxHash: string | null = null,
+): MessageSummary {
   return {
     id: message.id,
     mailbox,
@@ -133,5 +146,6 @@ export function summarize(message: ParsedMessage, mailbox: string): MessageSumma
       .slice(0, SNIPPET_CHARS),
     attachments: message.attachments.length,
     seen: false,
+    mailboxHash,
   }
 }

@@ -14,8 +14,13 @@ export function buildWebhookPayload(
   message: ParsedMessage,
   mailboxes: string[],
   rcptTo: string[],
+  mailboxHash: string | null = null,
 ): WebhookPayload {
-  const path = `/v1/mailboxes/${encodeURIComponent(mailboxes[0] ?? '')}/messages/${message.id}`
+  const mailbox = mailboxes[0]
+  const path =
+    mailbox === undefined
+      ? undefined
+      : `/v1/mailboxes/${encodeURIComponent(mailbox)}/messages/${message.id}`
   return {
     type: MESSAGE_RECEIVED,
     timestamp: message.receivedAt,
@@ -23,7 +28,8 @@ export function buildWebhookPayload(
       ...message,
       envelope: { mailFrom: message.envelope.mailFrom, rcptTo },
       mailboxes,
-      links: { message: path, raw: `${path}/raw` },
+      mailboxHash,
+      links: path === undefined ? null : { message: path, raw: `${path}/raw` },
     },
   }
 }

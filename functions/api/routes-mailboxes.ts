@@ -194,7 +194,7 @@ export function registerMailboxRoutes(
     const entry = await entryOf(c.req.valid('param'))
     const parsed = await messages.getParsed(entry.id)
     if (parsed === undefined) throw new NotFoundError(`No message ${entry.id} in ${entry.mailbox}`)
-    return c.json(inMailbox(parsed, entry.mailbox, entry.seen), 200)
+    return c.json(inMailbox(parsed, entry), 200)
   })
 
   app.openapi(getRaw, async (c) => {
@@ -225,7 +225,7 @@ export function registerMailboxRoutes(
     const { mailbox, id } = messageRef(c.req.valid('param'))
     const entry = await mailboxes.setSeen(mailbox, id, c.req.valid('json').seen)
     if (entry === undefined) throw new NotFoundError(`No message ${id} in ${mailbox}`)
-    const { shared: _shared, ...summary } = entry
+    const { shared: _shared, rcptTo: _rcptTo, ...summary } = entry
     return c.json(summary, 200)
   })
 

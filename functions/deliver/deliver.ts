@@ -52,7 +52,9 @@ export async function deliver(body: string, deps: DeliverDeps): Promise<void> {
     log.info('message deleted before its webhook was sent, job dropped')
     return
   }
-  const payload = JSON.stringify(buildWebhookPayload(message, job.mailboxes, job.rcptTo))
+  const payload = JSON.stringify(
+    buildWebhookPayload(message, job.mailboxes, job.rcptTo, job.mailboxHash ?? null),
+  )
   const id = webhookId(job.messageId, job.endpointId)
   const started = performance.now()
   let result: string

@@ -1,6 +1,7 @@
 /**
- * Ingest: one queued LMTP transaction → the message stored once, an entry in each
- * recipient's mailbox, and one webhook job per endpoint subscribed to any of them.
+ * Ingest: one queued LMTP transaction → each recipient routed (plan.ts), the message
+ * stored once, an entry in each mailbox its routes chose, and one webhook job per
+ * endpoint that subscribes to one of them or that a route notifies.
  * Idempotent by message id: a redelivered record writes the same bytes, finds its entries
  * there (conditional writes, so nothing is counted twice) and queues no job twice. A
  * client's retry of a message already queued under another id is stored once (retries.ts).
@@ -17,9 +18,11 @@ import { MalformedRecordError } from '../../shared/errors.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
 import { buildParsedMessage, parseMail, summarize } from '../../shared/message.ts'
 import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
-import { isIncomingRawKey, mailboxKey, mailboxName } from '../../shared/store/keys.ts'
+import { isIncomingRawKey, mailboxKey } from '../../shared/store/keys.ts'
 import type { S3Objects } from '../../shared/store/objects.ts'
+import { RouteSnapshot } from '../../shared/store/route-snapshot.ts'
 import { Batch } from './batch.ts'
+import { type MailboxPlan, planDelivery, planWebhookJobs } from './plan.ts'
 import { fingerprint, isRetryOf } from './retries.ts'
 
 // How long a claimed job may stay unsent before another invocation sends it (ms): far
@@ -28,9 +31,15 @@ const CLAIM_STALE_MS = 15_000
 // How often a job claimed by another invocation is looked at until it is sent (ms).
 const CLAIM_POLL_MS = 50
 
+// How old ingest's copy of the routes may be (ms): a route saved through the API applies
+// to messages queued a second later.
+const ROUTES_MAX_AGE_MS = 1000
+
 export interface IngestDeps {
   stores: Stores
   sqs: SQSClient
+  /** The published routes. */
+  routes: RouteSnapshot
   /** Where webhook jobs go. */
   webhookQueueUrl: string
   logger: Logger
@@ -41,45 +50,14 @@ export function ingestDeps(root: Root, logger = createLogger('ingest')): IngestD
   return {
     stores: root.stores,
     sqs: root.clients.sqs,
+    routes: new RouteSnapshot(root.stores.objects, {
+      delimiters: root.config.routing.delimiters,
+      maxAgeMs: ROUTES_MAX_AGE_MS,
+      logger,
+    }),
     webhookQueueUrl: root.config.webhookQueue,
     logger,
   }
-}
-
-/** Recipients grouped by mailbox, in first-seen order. */
-export function groupByMailbox(rcptTo: string[]): Map<string, string[]> {
-  const groups = new Map<string, string[]>()
-  for (const rcpt of rcptTo) {
-    const mailbox = mailboxName(rcpt)
-    groups.set(mailbox, [...(groups.get(mailbox) ?? []), rcpt])
-  }
-  return groups
-}
-
-/**
- * The webhook jobs for one message: one per endpoint subscribed to any of its mailboxes,
- * naming those mailboxes. `subscribers` holds each mailbox's own endpoints, `everywhere`
- * the endpoints of every mailbox.
- */
-export function planWebhookJobs(
-  messageId: string,
-  groups: Map<string, string[]>,
-  subscribers: Map<string, string[]>,
-  everywhere: string[],
-): WebhookJob[] {
-  const mailboxesOf = new Map<string, string[]>()
-  for (const mailbox of groups.keys()) {
-    for (const endpointId of new Set([...everywhere, ...(subscribers.get(mailbox) ?? [])])) {
-      mailboxesOf.set(endpointId, [...(mailboxesOf.get(endpointId) ?? []), mailbox])
-    }
-  }
-  return [...mailboxesOf].map(([endpointId, mailboxes]) => ({
-    v: 1,
-    messageId,
-    endpointId,
-    mailboxes,
-    rcptTo: mailboxes.flatMap((mailbox) => groups.get(mailbox) ?? []),
-  }))
 }
 
 async function loadRaw(queued: QueuedMessage, objects: S3Objects): Promise<Uint8Array> {
@@ -106,25 +84,38 @@ export async function ingest(
   const { messages, mailboxes, fingerprints } = deps.stores
   const queued = parseQueuedMessage(body)
   const raw = await loadRaw(queued, deps.stores.objects)
-  const print = fingerprint(queued, raw)
-  const all = groupByMailbox(queued.envelope.rcptTo)
-  const groups = await withoutRetries(all, queued, print, deps)
-  if (groups.size === 0) return
   const { email, error } = await parseMail(raw)
   if (error !== undefined) {
     deps.logger.warn({ messageId: queued.id, err: error }, 'MIME parse failed, raw kept')
   }
   const parsed = buildParsedMessage(queued, email, error)
+  const plan = planDelivery(await deps.routes.table(), queued.envelope, parsed.headers)
+  batch.routed(plan)
+  for (const { rcpt, routeId } of plan.dropped) {
+    deps.logger.info({ messageId: queued.id, rcpt, routeId }, 'recipient dropped by its route')
+  }
+  if (plan.unrouted.length > 0) {
+    deps.logger.warn(
+      { messageId: queued.id, rcpt: plan.unrouted },
+      'no route matched these recipients once the headers were known: dropped, counted as unrouted',
+    )
+  }
+  const print = fingerprint(queued, raw)
+  const groups = await withoutRetries(plan.mailboxes, queued, print, deps)
+  // Every mailbox had it already (a client's retry): so had the routes' endpoints.
+  const notify = groups.size === 0 && plan.mailboxes.size > 0 ? new Map() : plan.notify
+  if (groups.size === 0 && notify.size === 0) return
   // Bytes, then references, then entries: a listed message can always be read, and its
   // bytes are never deleted while a mailbox refers to them.
   await messages.putBytes(raw, parsed)
-  // From every recipient, not just those left after the retry check: the same on every
+  // From every mailbox, not just those left after the retry check: the same on every
   // attempt at this record, so all of its entries agree.
-  const shared = all.size > 1
+  const shared = plan.mailboxes.size > 1
   if (shared) await messages.addRefs(queued.id, [...groups.keys()])
   const added = await Promise.all(
-    [...groups.keys()].map(async (mailbox) => {
-      const isNew = await mailboxes.add({ ...summarize(parsed, mailbox), shared })
+    [...groups].map(async ([mailbox, { rcptTo, mailboxHash }]) => {
+      const entry = { ...summarize(parsed, mailbox, mailboxHash), shared, rcptTo }
+      const isNew = await mailboxes.add(entry)
       if (isNew) batch.added(mailbox, parsed.size)
       return isNew
     }),
@@ -136,15 +127,20 @@ export async function ingest(
       ),
     ),
   )
-  const jobs = planWebhookJobs(queued.id, groups, subscribers, await batch.everywhere())
+  const jobs = planWebhookJobs(
+    queued.id,
+    { mailboxes: groups, notify, decisions: plan.decisions },
+    subscribers,
+    await batch.everywhere(),
+  )
   await Promise.all(jobs.map((job) => queueJob(job, deps)))
-  if (print !== undefined) {
+  if (print !== undefined && groups.size > 0) {
     const received = { messageId: queued.id, receivedAt: queued.receivedAt }
     await fingerprints.remember(print, [...groups.keys()], received)
   }
   deps.logger.info(
     { messageId: queued.id, mailboxes: [...groups.keys()], webhooks: jobs.length },
-    added.some(Boolean) ? 'message stored' : 'message was stored already',
+    added.some(Boolean) || groups.size === 0 ? 'message stored' : 'message was stored already',
   )
 }
 
@@ -153,15 +149,15 @@ export async function ingest(
  * (a client's retry after a lost answer; see retries.ts). Each one skipped is logged.
  */
 async function withoutRetries(
-  groups: Map<string, string[]>,
+  groups: Map<string, MailboxPlan>,
   queued: QueuedMessage,
   print: string | undefined,
   deps: IngestDeps,
-): Promise<Map<string, string[]>> {
-  if (print === undefined) return groups
+): Promise<Map<string, MailboxPlan>> {
+  if (print === undefined || groups.size === 0) return groups
   const earlier = await deps.stores.fingerprints.lookup(print)
-  const fresh = new Map<string, string[]>()
-  for (const [mailbox, rcptTo] of groups) {
+  const fresh = new Map<string, MailboxPlan>()
+  for (const [mailbox, entry] of groups) {
     const other = earlier.get(mailboxKey(mailbox))
     if (isRetryOf(other, queued)) {
       deps.logger.info(
@@ -169,7 +165,7 @@ async function withoutRetries(
         'retry of a message the mailbox already has, not stored again',
       )
     } else {
-      fresh.set(mailbox, rcptTo)
+      fresh.set(mailbox, entry)
     }
   }
   return fresh

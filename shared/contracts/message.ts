@@ -90,6 +90,8 @@ export const MessageSchema = ParsedMessageSchema.extend({
   mailbox: z.string().describe('The mailbox: a lower-cased address'),
   /** Marked as read through the API (PATCH); new messages are unseen. */
   seen: z.boolean().describe('Marked as read'),
+  /** The plus-address tag of the recipient (`news` for `bob+news@…`), as Postmark's MailboxHash. */
+  mailboxHash: z.string().nullable().describe('The plus-address tag of the recipient, or null'),
 }).meta({ id: 'Message' })
 export type StoredMessage = z.infer<typeof MessageSchema>
 
@@ -113,6 +115,8 @@ export const MessageSummarySchema = z
     /** Number of attachments. */
     attachments: z.number().int().describe('Number of attachments'),
     seen: z.boolean().describe('Marked as read'),
+    /** The plus-address tag of the recipient (`news` for `bob+news@…`), as Postmark's MailboxHash. */
+    mailboxHash: z.string().nullable().describe('The plus-address tag of the recipient, or null'),
   })
   .meta({ id: 'MessageSummary' })
 export type MessageSummary = z.infer<typeof MessageSummarySchema>

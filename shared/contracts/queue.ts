@@ -55,10 +55,16 @@ export const WebhookJobSchema = z.object({
   messageId: z.string().length(26),
   /** The endpoint to notify. */
   endpointId: z.string().min(1),
-  /** The mailboxes the message was stored in that this endpoint subscribes to. */
-  mailboxes: z.array(z.string().min(1)).min(1),
-  /** The RCPT TO addresses that led to those mailboxes, as the client wrote them. */
+  /**
+   * The mailboxes the message was stored in that concern this endpoint: those it
+   * subscribes to, and those of the recipients whose routes notify it (none for a route
+   * that notifies without storing).
+   */
+  mailboxes: z.array(z.string().min(1)),
+  /** The RCPT TO addresses that concern this endpoint, as the client wrote them. */
   rcptTo: z.array(z.string().min(1)).min(1),
+  /** The plus-address tag of the first of them (Postmark's MailboxHash); absent before routing. */
+  mailboxHash: z.string().nullable().optional(),
 })
 /** One notification to send: a message for one endpoint. */
 export type WebhookJob = z.infer<typeof WebhookJobSchema>

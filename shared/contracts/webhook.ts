@@ -90,8 +90,13 @@ export const WebhookPayloadSchema = z
     data: ParsedMessageSchema.extend({
       /** The mailboxes of this endpoint's that the message was stored in. */
       mailboxes: z.array(z.string()),
-      /** API paths to read the message and its raw source, relative to the API's base URL. */
-      links: z.object({ message: z.string(), raw: z.string() }),
+      /** The plus-address tag of the (first) recipient, as Postmark's MailboxHash, or null. */
+      mailboxHash: z.string().nullable(),
+      /**
+       * API paths to read the message and its raw source, relative to the API's base URL;
+       * null when a route notified without storing it in any mailbox.
+       */
+      links: z.object({ message: z.string(), raw: z.string() }).nullable(),
     }),
   })
   .meta({ id: 'WebhookPayload' })

@@ -9,6 +9,7 @@
  *   incoming/{id}.eml        raw message staged by the edge (too big for an SQS message)
  *   messages/{id}.eml        raw message as received over LMTP
  *   messages/{id}.json       its parse (ParsedMessage)
+ *   routes/routes.json       the published route set (RouteSet), what the edge reads
  *
  * The table (one DynamoDB table, `pk` + `sk`) holds everything looked up:
  *
@@ -21,6 +22,9 @@
  *   webhooks             {endpoint id}      webhook endpoint with its secret
  *   webhooks             #all               endpoints subscribed to every mailbox
  *   rcv#{fingerprint}    {mailbox}          which message a mailbox got for these bytes (expires)
+ *   routes               r#{route id}       a route (JSON)
+ *   routes               s#{route id}       its counters: matched, dropped (s##unrouted: none)
+ *   routes               #version           bumped by every change to the routes
  *
  * {mailbox} is mailboxKey(address): the address itself, or its start and a digest for one
  * too long for a DynamoDB key.
@@ -28,6 +32,8 @@
 import { createHash } from 'node:crypto'
 
 export const INCOMING_PREFIX = 'incoming/'
+/** The published route set: the one object the edge reads besides writing incoming/. */
+export const ROUTES_KEY = 'routes/routes.json'
 export const MESSAGES_PREFIX = 'messages/'
 
 /** Longest mailbox name kept as its own key, in UTF-8 bytes: a sort key may have 1,024. */
@@ -96,6 +102,9 @@ export const keys = {
   }),
   endpoint: (id: string): TableKey => ({ pk: 'webhooks', sk: id }),
   allMailboxesSubscription: (): TableKey => ({ pk: 'webhooks', sk: '#all' }),
+  route: (id: string): TableKey => ({ pk: ROUTES_PK, sk: `${ROUTE_PREFIX}${id}` }),
+  routeStats: (id: string): TableKey => ({ pk: ROUTES_PK, sk: `${ROUTE_STATS_PREFIX}${id}` }),
+  routesVersion: (): TableKey => ({ pk: ROUTES_PK, sk: '#version' }),
   fingerprint: (fingerprint: string, mailbox: string): TableKey => ({
     pk: fingerprintPk(fingerprint),
     sk: mailboxKey(mailbox),
@@ -113,3 +122,6 @@ export function mailboxPk(mailbox: string): string {
 export const ENTRY_PREFIX = 'm#'
 export const MAILBOXES_PK = 'mailboxes'
 export const WEBHOOKS_PK = 'webhooks'
+export const ROUTES_PK = 'routes'
+export const ROUTE_PREFIX = 'r#'
+export const ROUTE_STATS_PREFIX = 's#'

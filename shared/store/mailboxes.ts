@@ -29,6 +29,8 @@ import { type Item, isConditionFailed, type Table } from './table.ts'
 export interface Entry extends MessageSummary {
   /** The message's bytes are shared with other mailboxes (see MessageStore.release). */
   shared: boolean
+  /** The recipients that led to this mailbox; absent on entries from before routing. */
+  rcptTo?: string[]
 }
 
 export interface Page<T> {
@@ -48,8 +50,9 @@ const BATCH_GET_KEYS = 100
  * nested maps and lists halves what the table and the SDK do per item on every page.
  */
 function toItem(entry: Entry): Item {
-  const { seen, shared, ...summary } = entry
-  return { ...keys.entry(entry.mailbox, entry.id), summary: JSON.stringify(summary), seen, shared }
+  const { seen, shared, rcptTo, ...summary } = entry
+  const item = { ...keys.entry(entry.mailbox, entry.id), summary: JSON.stringify(summary) }
+  return rcptTo === undefined ? { ...item, seen, shared } : { ...item, seen, shared, rcptTo }
 }
 
 /** A mailbox's counters, from its meta item (absent: none yet). */
@@ -63,8 +66,16 @@ function toMailbox(address: string, meta: Item = {}): Mailbox {
 }
 
 function toEntry(item: Item): Entry {
-  const summary = JSON.parse(String(item.summary)) as Omit<Entry, 'seen' | 'shared'>
-  return { ...summary, seen: item.seen === true, shared: item.shared === true }
+  const summary = JSON.parse(String(item.summary)) as Omit<Entry, 'seen' | 'shared' | 'rcptTo'>
+  const entry: Entry = {
+    ...summary,
+    // Entries from before routing have no tag.
+    mailboxHash: summary.mailboxHash ?? null,
+    seen: item.seen === true,
+    shared: item.shared === true,
+  }
+  if (Array.isArray(item.rcptTo)) entry.rcptTo = item.rcptTo as string[]
+  return entry
 }
 
 function encodeCursor(value: string): string {
@@ -223,7 +234,7 @@ export class MailboxStore {
       limit + 1,
     )
     const items = found.slice(0, limit).map((item) => {
-      const { shared: _shared, ...summary } = toEntry(item)
+      const { shared: _shared, rcptTo: _rcptTo, ...summary } = toEntry(item)
       return summary
     })
     const last = items.at(-1)

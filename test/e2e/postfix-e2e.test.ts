@@ -93,7 +93,7 @@ test('Postfix → LMTP edge → SQS → ingest → S3 → signed webhook → API
     messages.map((m) => m.id),
     [payload.data.id],
   )
-  const rawResponse = await bridge.request(payload.data.links.raw)
+  const rawResponse = await bridge.request(payload.data.links?.raw ?? 'no links')
   assert.equal(rawResponse.headers.get('content-type'), 'message/rfc822')
   const { trace, message } = splitTrace(Buffer.from(await rawResponse.arrayBuffer()))
   assert.match(

@@ -131,6 +131,7 @@ describe('api: mailboxes and messages', () => {
       'from',
       'id',
       'mailbox',
+      'mailboxHash',
       'receivedAt',
       'seen',
       'size',

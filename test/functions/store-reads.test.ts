@@ -115,6 +115,7 @@ test('a page of big summaries goes on past the 1 MB a query answers, and hides n
       snippet: '',
       attachments: 0,
       seen: false,
+      mailboxHash: null,
       shared: false,
     })
   }

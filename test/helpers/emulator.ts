@@ -90,7 +90,7 @@ export async function readMessage(
   const { mailboxes, messages } = em.root.stores
   const entry = await mailboxes.get(mailbox, id)
   const parsed = entry && (await messages.getParsed(id))
-  return parsed && inMailbox(parsed, mailbox, entry.seen)
+  return parsed && inMailbox(parsed, entry)
 }
 
 /** The ids of a mailbox's first page (up to 200), newest first. */

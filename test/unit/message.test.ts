@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
-import { groupByMailbox, planWebhookJobs } from '../../functions/ingest/ingest.ts'
+import { planDelivery, planWebhookJobs } from '../../functions/ingest/plan.ts'
 import { buildParsedMessage, inMailbox, parseMail, summarize } from '../../shared/message.ts'
+import { DEFAULT_ROUTES, RouteTable } from '../../shared/routing/route-table.ts'
 import { buildWebhookPayload, webhookId } from '../../shared/webhook-payload.ts'
 import { queuedMessage } from '../helpers/factories.ts'
 
@@ -13,7 +14,7 @@ test('a parsed message keeps addresses, decoded subject, text and attachment met
   const { email, error } = await parseMail(fixture)
   assert.equal(error, undefined)
   const parsed = buildParsedMessage(queued, email)
-  const message = inMailbox(parsed, 'bob@example.com', false)
+  const message = inMailbox(parsed, { mailbox: 'bob@example.com', seen: false })
   assert.deepEqual(message.from, { address: 'alice@example.net', name: 'Alice Example' })
   assert.deepEqual(
     message.to.map((a) => a.address),
@@ -71,27 +72,35 @@ test('bytes that are no MIME at all still give a stored message', async () => {
   assert.equal(message.subject, null)
 })
 
-test('recipients group by mailbox; each endpoint gets one job for its mailboxes', () => {
-  const groups = groupByMailbox(['Bob@example.com', 'bob@example.com', 'carol@example.com'])
+test('recipients group by mailbox, each once; each endpoint gets one job for its mailboxes', () => {
+  const routes = new RouteTable(DEFAULT_ROUTES, '+')
+  const envelope = {
+    mailFrom: 'alice@example.net',
+    rcptTo: ['Bob@example.com', 'bob@example.com', 'bob+news@example.com', 'carol@example.com'],
+  }
+  const plan = planDelivery(routes, envelope, [])
   assert.deepEqual(
-    [...groups],
+    [...plan.mailboxes],
     [
-      ['bob@example.com', ['Bob@example.com', 'bob@example.com']],
-      ['carol@example.com', ['carol@example.com']],
+      [
+        'bob@example.com',
+        { rcptTo: ['Bob@example.com', 'bob+news@example.com'], mailboxHash: null },
+      ],
+      ['carol@example.com', { rcptTo: ['carol@example.com'], mailboxHash: null }],
     ],
   )
   const subscribers = new Map([
     ['carol@example.com', ['carol', 'all']],
     ['dave@example.com', ['nobody']],
   ])
-  const jobs = planWebhookJobs('01JDQ7Z8X9K2M3N4P5Q6R7S8T9', groups, subscribers, ['all'])
+  const jobs = planWebhookJobs('01JDQ7Z8X9K2M3N4P5Q6R7S8T9', plan, subscribers, ['all'])
   assert.deepEqual(
     jobs.map((job) => [job.endpointId, job.mailboxes, job.rcptTo]),
     [
       [
         'all',
         ['bob@example.com', 'carol@example.com'],
-        ['Bob@example.com', 'bob@example.com', 'carol@example.com'],
+        ['Bob@example.com', 'bob+news@example.com', 'carol@example.com'],
       ],
       ['carol', ['carol@example.com'], ['carol@example.com']],
     ],
@@ -108,7 +117,8 @@ test('the webhook payload carries the message, its mailboxes and API links', asy
   assert.equal(payload.data.id, queued.id)
   assert.equal(payload.data.subject, 'Grüße from the fixture')
   assert.deepEqual(payload.data.mailboxes, ['bob@example.com'])
-  assert.equal(payload.data.links.raw, `/v1/mailboxes/bob%40example.com/messages/${queued.id}/raw`)
+  assert.equal(payload.data.links?.raw, `/v1/mailboxes/bob%40example.com/messages/${queued.id}/raw`)
+  assert.equal(payload.data.mailboxHash, null)
   assert.equal('mailbox' in payload.data, false)
   assert.equal(webhookId(queued.id, 'wh_1'), `msg_${queued.id}_wh_1`)
 })
