@@ -26,8 +26,19 @@ export class HandoffError extends LmtpError {
 /** A recipient this edge does not accept mail for (550 5.1.1). */
 export class UnknownRecipientError extends LmtpError {
   override name = 'UnknownRecipientError'
-  constructor(address: string) {
-    super(550, `<${address}>: recipient domain not accepted here`)
+  constructor(address: string, reason: string) {
+    super(550, `<${address}>: ${reason}`)
+  }
+}
+
+/**
+ * A mailbox the recipient would land in is at its quota: 452 4.2.2, which the client
+ * retries, or 552 5.2.2, which bounces, as Dovecot answers.
+ */
+export class OverQuotaError extends LmtpError {
+  override name = 'OverQuotaError'
+  constructor(address: string, permanent: boolean) {
+    super(permanent ? 552 : 452, `<${address}>: Mailbox is full`)
   }
 }
 

@@ -35,6 +35,8 @@ export interface HandoffRequest {
   client?: QueuedMessage['client']
   /** Bytes to put before the message as received: the trace headers. */
   prefix?: string
+  /** The version of the routes the recipients were accepted under. */
+  routesVersion?: number
 }
 
 export interface HandoffResult {
@@ -101,6 +103,7 @@ export class Handoff {
         size,
         raw,
         traceBytes: Buffer.byteLength(request.prefix ?? ''),
+        routesVersion: request.routesVersion,
         client: request.client,
       }
       let body = JSON.stringify(queued)

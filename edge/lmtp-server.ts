@@ -15,15 +15,10 @@ import {
 import type { Config } from '../shared/config.ts'
 import type { Logger } from '../shared/logger.ts'
 import { newMessageId } from '../shared/message-id.ts'
-import {
-  LmtpError,
-  ShuttingDownError,
-  TooManyRecipientsError,
-  UnknownRecipientError,
-} from './errors.ts'
+import { LmtpError, ShuttingDownError, TooManyRecipientsError } from './errors.ts'
 import type { Handoff } from './handoff.ts'
 import type { EdgeMetrics } from './metrics.ts'
-import { acceptsRecipient } from './recipient-policy.ts'
+import { RecipientCheck } from './recipients.ts'
 import { traceHeaders } from './trace-headers.ts'
 
 // Idle time before an LMTP session is closed (ms). Postfix's own lmtp_*_timeout are 300 s;
@@ -38,6 +33,11 @@ export interface EdgeOptions {
   handoff: Handoff
   logger: Logger
   metrics: EdgeMetrics
+  /**
+   * Which recipients are wanted (routes, quotas). Without it, every recipient of an
+   * accepted domain is: a check of the domains alone.
+   */
+  recipients?: RecipientCheck
   /** Overrides SOCKET_TIMEOUT_MS, for tests of the idle timer. */
   socketTimeoutMs?: number
 }
@@ -117,6 +117,7 @@ function accepted(text: string): Error {
 
 export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer {
   const { config, handoff, logger, metrics } = options
+  const check = options.recipients ?? new RecipientCheck({ domains: config.domains, logger })
   // smtp-server keeps one envelope entry per address compared case-insensitively, yet
   // answers 250 to every RCPT: `u@d` then `U@d` would get one reply after DATA where the
   // client waits for two, and the session would desynchronise. We keep every accepted
@@ -161,11 +162,6 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
     },
 
     onRcptTo(address, session, callback) {
-      if (!acceptsRecipient(address.address, config.domains)) {
-        metrics.rejected.inc({ code: '550' })
-        logger.info({ rcpt: address.address }, 'recipient rejected')
-        return callback(new UnknownRecipientError(address.address))
-      }
       const list = recipients.get(session.envelope) ?? []
       // smtp-server counts distinct addresses against maxRecipients; a client repeating
       // one address would grow this list without bound. (Its enhanced code is the
@@ -174,9 +170,28 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
         metrics.rejected.inc({ code: '452' })
         return callback(new TooManyRecipientsError())
       }
-      list.push(address)
-      recipients.set(session.envelope, list)
-      callback()
+      const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : ''
+      check.check(address.address, sender).then(
+        (refusal) => {
+          if (refusal !== undefined) {
+            metrics.rejected.inc({ code: String(refusal.responseCode) })
+            logger.info(
+              { rcpt: address.address, code: refusal.responseCode, reason: refusal.message },
+              'recipient rejected',
+            )
+            return callback(refusal)
+          }
+          list.push(address)
+          recipients.set(session.envelope, list)
+          callback()
+        },
+        (error: unknown) => {
+          // A bug, not a verdict: the client keeps the mail and tries again.
+          logger.error({ err: error, rcpt: address.address }, 'recipient check failed')
+          metrics.rejected.inc({ code: '451' })
+          callback(new LmtpError(451, 'Temporary local error'))
+        },
+      )
     },
 
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
@@ -210,42 +225,53 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
         hostname: config.hostname,
         receivedAt,
       })
-      handoff.deliver(stream, { id, receivedAt, mailFrom, rcptTo: addresses, client, prefix }).then(
-        (result) => {
-          metrics.accepted.inc()
-          metrics.bytes.inc(result.size)
-          metrics.handoffSeconds.observe(result.handoffMs / 1000)
-          logger.info(
-            {
-              messageId: result.id,
-              queueMessageId: result.queueMessageId,
-              size: result.size,
-              staged: result.staged,
-              from: mailFrom,
-              rcpt: rcptTo.length,
-              handoffMs: Math.round(result.handoffMs * 10) / 10,
-            },
-            'message queued',
-          )
-          reply(rcptTo.map(() => accepted(`Ok: queued as ${result.id}`)))
-        },
-        (error: unknown) => {
-          const failure =
-            error instanceof LmtpError ? error : new LmtpError(451, 'Temporary local error')
-          metrics.rejected.inc({ code: String(failure.responseCode) })
-          logger.warn(
-            {
-              messageId: id,
-              err: error,
-              code: failure.responseCode,
-              from: mailFrom,
-              rcpt: rcptTo.length,
-            },
-            'message not queued',
-          )
-          reply(rcptTo.map(() => failure))
-        },
-      )
+      const routesVersion = check.routesVersion
+      handoff
+        .deliver(stream, {
+          id,
+          receivedAt,
+          mailFrom,
+          rcptTo: addresses,
+          client,
+          prefix,
+          routesVersion,
+        })
+        .then(
+          (result) => {
+            metrics.accepted.inc()
+            metrics.bytes.inc(result.size)
+            metrics.handoffSeconds.observe(result.handoffMs / 1000)
+            logger.info(
+              {
+                messageId: result.id,
+                queueMessageId: result.queueMessageId,
+                size: result.size,
+                staged: result.staged,
+                from: mailFrom,
+                rcpt: rcptTo.length,
+                handoffMs: Math.round(result.handoffMs * 10) / 10,
+              },
+              'message queued',
+            )
+            reply(rcptTo.map(() => accepted(`Ok: queued as ${result.id}`)))
+          },
+          (error: unknown) => {
+            const failure =
+              error instanceof LmtpError ? error : new LmtpError(451, 'Temporary local error')
+            metrics.rejected.inc({ code: String(failure.responseCode) })
+            logger.warn(
+              {
+                messageId: id,
+                err: error,
+                code: failure.responseCode,
+                from: mailFrom,
+                rcpt: rcptTo.length,
+              },
+              'message not queued',
+            )
+            reply(rcptTo.map(() => failure))
+          },
+        )
     },
   }
   const server = new LocalLmtpServer(serverOptions)

@@ -3,7 +3,12 @@
  * handing off to the SQS queue and S3 bucket of a deployed mailbridge (or any
  * S3/SQS-compatible endpoint), with /healthz and /metrics on a local port.
  */
-import { createS3Client, createSqsClient, resolveQueueUrl } from '../shared/aws-clients.ts'
+import {
+  createDynamoDbClient,
+  createS3Client,
+  createSqsClient,
+  resolveQueueUrl,
+} from '../shared/aws-clients.ts'
 import { loadConfig } from '../shared/config.ts'
 import { MailbridgeError } from '../shared/errors.ts'
 import { createLogger } from '../shared/logger.ts'
@@ -11,6 +16,7 @@ import { Handoff, SEND_TIMEOUT_MS } from './handoff.ts'
 import { startHealthServer } from './health-server.ts'
 import { EdgeMetrics } from './metrics.ts'
 import { QueueThread } from './queue-thread.ts'
+import { startRecipientCheck } from './recipients.ts'
 import { startEdge } from './start-edge.ts'
 
 // SDK socket timeouts (ms): a dead endpoint fails the hand-off (451) in seconds rather
@@ -27,11 +33,14 @@ async function main(): Promise<void> {
   const s3 = createS3Client(config.aws, TIMEOUTS)
   const sqs = createSqsClient(config.aws, TIMEOUTS)
   const metrics = new EdgeMetrics({ processMetrics: true })
+  const dynamodb = createDynamoDbClient(config.aws, TIMEOUTS)
+  const { check } = await startRecipientCheck({ config, s3, dynamodb, logger })
 
   const edge = await startEdge({
     config: config.edge,
     logger,
     metrics,
+    recipients: check,
     handoff: new Handoff({
       s3,
       queue: new QueueThread(

@@ -12,10 +12,12 @@ import { type ServerType, serve } from '@hono/node-server'
 import { Handoff, SEND_TIMEOUT_MS } from '../edge/handoff.ts'
 import { QueueSender } from '../edge/queue-sender.ts'
 import { QueueThread } from '../edge/queue-thread.ts'
+import { startRecipientCheck } from '../edge/recipients.ts'
 import { type RunningEdge, startEdge } from '../edge/start-edge.ts'
 import { createApiApp } from '../functions/api/app.ts'
 import type { Root } from '../shared/compose.ts'
 import { createLogger } from '../shared/logger.ts'
+import { readRoutesFile } from '../shared/routing/routes-file.ts'
 import { startFunctions, startFunctionsThread } from './functions.ts'
 
 export interface BridgeOptions {
@@ -57,9 +59,21 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     maxBatchBytes: config.edge.queueMessageMaxBytes,
     timeoutMs: SEND_TIMEOUT_MS,
   }
+  // Routes from MAILBRIDGE_ROUTES_FILE, or the defaults of a store that has none.
+  const file = config.routing.file
+  await root.stores.routes.initialize(file === undefined ? undefined : readRoutesFile(file))
+  const { check, routes } = await startRecipientCheck({
+    config,
+    s3: clients.s3,
+    dynamodb: clients.dynamodb,
+    logger,
+  })
+  // A change through the API reaches the edge at once, not at its next read.
+  const unsubscribe = root.stores.routes.onPublish(() => routes.refresh())
   const edge = await startEdge({
     config: config.edge,
     logger,
+    recipients: check,
     handoff: new Handoff({
       s3: clients.s3,
       queue: options.threads
@@ -78,6 +92,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       // In the direction of the data: nothing new comes in, the batches in hand finish,
       // and what is still queued waits in the queues (on disk) for the next start.
       await edge.close()
+      unsubscribe()
+      routes.stop()
       await functions.stop()
       await new Promise<void>((resolve) => api.server.close(() => resolve()))
     },

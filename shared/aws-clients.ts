@@ -41,11 +41,12 @@ export function createSqsClient(aws: Config['aws'], timeouts?: HttpTimeouts): SQ
   })
 }
 
-export function createDynamoDbClient(aws: Config['aws']): DynamoDBClient {
+export function createDynamoDbClient(aws: Config['aws'], timeouts?: HttpTimeouts): DynamoDBClient {
   return new DynamoDBClient({
     region: aws.region,
     endpoint: aws.dynamodbEndpoint,
     credentials: aws.credentials,
+    requestHandler: requestHandler(timeouts),
   })
 }
 

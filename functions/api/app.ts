@@ -13,6 +13,7 @@ import { bearerAuth } from './auth.ts'
 import { ApiError } from './errors.ts'
 import { problemResponse } from './problem.ts'
 import { registerMailboxRoutes } from './routes-mailboxes.ts'
+import { registerRouteRoutes } from './routes-routing.ts'
 import { registerWebhookRoutes } from './routes-webhooks.ts'
 
 /** Largest request body, in bytes: webhook definitions are tiny, anything bigger is abuse. */
@@ -21,7 +22,7 @@ export const OPENAPI_PATH = '/v1/openapi.json'
 const API_VERSION = '1.0.0'
 
 export interface ApiDeps {
-  stores: Pick<Stores, 'messages' | 'mailboxes' | 'endpoints'>
+  stores: Pick<Stores, 'messages' | 'mailboxes' | 'endpoints' | 'routes'>
   /** The key clients send as `Authorization: Bearer <key>`. */
   apiKey: string
   logger?: Logger
@@ -72,6 +73,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   })
   registerMailboxRoutes(app, deps.stores)
   registerWebhookRoutes(app, deps.stores.endpoints)
+  registerRouteRoutes(app, deps.stores)
   app.doc31(OPENAPI_PATH, {
     openapi: '3.1.0',
     info: { title: 'mailbridge API', version: API_VERSION },

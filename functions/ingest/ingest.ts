@@ -89,7 +89,8 @@ export async function ingest(
     deps.logger.warn({ messageId: queued.id, err: error }, 'MIME parse failed, raw kept')
   }
   const parsed = buildParsedMessage(queued, email, error)
-  const plan = planDelivery(await deps.routes.table(), queued.envelope, parsed.headers)
+  const routes = await deps.routes.table(queued.routesVersion)
+  const plan = planDelivery(routes, queued.envelope, parsed.headers)
   batch.routed(plan)
   for (const { rcpt, routeId } of plan.dropped) {
     deps.logger.info({ messageId: queued.id, rcpt, routeId }, 'recipient dropped by its route')

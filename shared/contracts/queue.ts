@@ -41,6 +41,11 @@ export const QueuedMessageSchema = z.object({
    * functions/ingest/retries.ts). Absent from an edge that predates it: no such check.
    */
   traceBytes: z.number().int().nonnegative().optional(),
+  /**
+   * The version of the routes the edge accepted the recipients under: ingest routes with
+   * that version or a later one, never an older copy. Absent from an edge without routes.
+   */
+  routesVersion: z.number().int().nonnegative().optional(),
   /** The LMTP client, for logs and trace headers. */
   client: z
     .object({ address: z.string(), hostname: z.string().optional(), lhlo: z.string().optional() })

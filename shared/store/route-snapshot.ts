@@ -63,9 +63,16 @@ export class RouteSnapshot {
     return this.#version
   }
 
-  /** The compiled routes, read again when older than maxAgeMs. */
-  async table(): Promise<RouteTable> {
-    if (this.#table === undefined || Date.now() - this.#readAt >= this.#options.maxAgeMs) {
+  /**
+   * The compiled routes, read again when older than maxAgeMs or than `atLeast`, the
+   * version a message was accepted under.
+   */
+  async table(atLeast = 0): Promise<RouteTable> {
+    if (
+      this.#table === undefined ||
+      this.#version < atLeast ||
+      Date.now() - this.#readAt >= this.#options.maxAgeMs
+    ) {
       await this.refresh()
     }
     if (this.#table === undefined) throw new RoutesUnavailableError('no route set could be read')
@@ -80,8 +87,10 @@ export class RouteSnapshot {
   async decide(input: RoutingInput): Promise<Decision> {
     const decision = (await this.table()).decide(input)
     if (isAccepted(decision)) return decision
-    if (Date.now() - this.#triedAt < (this.#options.missRefreshMs ?? 1000)) return decision
-    await this.refresh()
+    if (this.#reading) await this.#reading
+    else if (Date.now() - this.#triedAt >= (this.#options.missRefreshMs ?? 1000)) {
+      await this.refresh()
+    } else return decision
     return (await this.table()).decide(input)
   }
 

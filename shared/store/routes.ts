@@ -27,18 +27,24 @@ export interface RouteStats {
 }
 
 export class RouteStore {
+  readonly #listeners = new Set<(set: RouteSet) => Promise<void> | void>()
+
   constructor(
     private readonly table: Table,
     private readonly objects: S3Objects,
     private readonly logger: Logger,
   ) {}
 
-  /** Every route, in evaluation order. */
+  /**
+   * Every route, in evaluation order. A store that never had routes saved holds
+   * DEFAULT_ROUTES, as the edge and ingest apply them; the first change writes them.
+   */
   async list(): Promise<Route[]> {
     const items = await this.table.query({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': ROUTES_PK, ':prefix': ROUTE_PREFIX },
     })
+    if (items.length === 0 && (await this.version()) === 0) return DEFAULT_ROUTES
     return sortRoutes(items.map((item) => JSON.parse(item.route as string) as Route))
   }
 
@@ -46,11 +52,24 @@ export class RouteStore {
     const { Item } = await this.table.doc.send(
       new GetCommand({ TableName: this.table.name, Key: keys.route(id) }),
     )
-    return Item && (JSON.parse(Item.route as string) as Route)
+    if (Item) return JSON.parse(Item.route as string) as Route
+    return (await this.version()) === 0
+      ? DEFAULT_ROUTES.find((route) => route.id === id)
+      : undefined
+  }
+
+  /**
+   * Calls `listener` with every snapshot this store publishes, and waits for it before
+   * the change returns: local mode's edge so has a route before the API answers.
+   */
+  onPublish(listener: (set: RouteSet) => Promise<void> | void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
   }
 
   /** Stores a route (created, or replacing one of the same id), then publishes. */
   async put(route: Route): Promise<'created' | 'replaced'> {
+    await this.materializeDefaults()
     const { Attributes } = await this.table.doc.send(
       new PutCommand({
         TableName: this.table.name,
@@ -65,6 +84,7 @@ export class RouteStore {
 
   /** Deletes a route, then publishes; false when there was none. */
   async delete(id: string): Promise<boolean> {
+    await this.materializeDefaults()
     const { Attributes } = await this.table.doc.send(
       new DeleteCommand({
         TableName: this.table.name,
@@ -98,14 +118,7 @@ export class RouteStore {
       }
     }
     const routes = seed ?? (fresh ? DEFAULT_ROUTES : [])
-    for (const route of routes) {
-      await this.table.doc.send(
-        new PutCommand({
-          TableName: this.table.name,
-          Item: { ...keys.route(route.id), route: JSON.stringify(route) },
-        }),
-      )
-    }
+    await this.write(routes)
     await this.publish()
     this.logger.info({ seeded: routes.length, fresh }, 'route set published')
   }
@@ -121,8 +134,27 @@ export class RouteStore {
       }
       await this.objects.putJson(ROUTES_KEY, snapshot)
       const now = await this.version()
-      if (now === version) return snapshot
+      if (now === version) {
+        await Promise.all([...this.#listeners].map((listener) => listener(snapshot)))
+        return snapshot
+      }
       version = now
+    }
+  }
+
+  /** The defaults a store without routes applies, written before its first change. */
+  private async materializeDefaults(): Promise<void> {
+    if ((await this.version()) === 0) await this.write(DEFAULT_ROUTES)
+  }
+
+  private async write(routes: Route[]): Promise<void> {
+    for (const route of routes) {
+      await this.table.doc.send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: { ...keys.route(route.id), route: JSON.stringify(route) },
+        }),
+      )
     }
   }
 

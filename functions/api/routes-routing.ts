@@ -1,0 +1,185 @@
+/**
+ * Routes (/v1/routes): list, create, read, replace and delete the rules that decide where
+ * each recipient's mail goes. Every change is published to the edge and ingest at once
+ * (RouteStore.publish); a route RE2 cannot run or that contradicts itself is a 400.
+ */
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import type { Stores } from '../../shared/compose.ts'
+import {
+  MAX_ROUTES,
+  ROUTE_ID,
+  type Route,
+  RouteInputSchema,
+  RouteSchema,
+} from '../../shared/contracts/route.ts'
+import { routeProblems } from '../../shared/routing/route-table.ts'
+import { newRouteId, type RouteStats, UNROUTED } from '../../shared/store/routes.ts'
+import { BadRequestError, NotFoundError } from './errors.ts'
+import { problemContent } from './schemas.ts'
+
+const RouteWithStatsSchema = RouteSchema.extend({
+  /** Recipients this route matched, and how many of them it dropped, since it was created. */
+  stats: z.object({ matched: z.number().int(), dropped: z.number().int() }),
+}).meta({ id: 'RouteWithStats' })
+
+const RouteListSchema = z
+  .object({
+    routes: z.array(RouteWithStatsSchema).openapi({ description: 'In evaluation order' }),
+    /** Recipients accepted at RCPT time that no route matched once the headers were known. */
+    unrouted: z.number().int(),
+  })
+  .meta({ id: 'RouteList' })
+
+const RouteParamsSchema = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'rt_0123456789abcdef0123' }),
+})
+
+const unauthorized = problemContent('No API key, or a wrong one')
+const body = {
+  required: true,
+  content: { 'application/json': { schema: RouteInputSchema } },
+}
+const routeContent = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: RouteWithStatsSchema } },
+})
+const badBody = problemContent(
+  'The body is not a valid route: a pattern RE2 cannot run, an unknown placeholder or endpoint, contradictory actions',
+)
+
+const listRoutes = createRoute({
+  method: 'get',
+  path: '/v1/routes',
+  summary: 'List routes, in the order they are evaluated',
+  responses: {
+    200: { description: 'Routes', content: { 'application/json': { schema: RouteListSchema } } },
+    401: unauthorized,
+  },
+})
+
+const createRouteOp = createRoute({
+  method: 'post',
+  path: '/v1/routes',
+  summary: 'Create a route',
+  request: { body },
+  responses: { 201: routeContent('Created and published'), 400: badBody, 401: unauthorized },
+})
+
+const getRouteOp = createRoute({
+  method: 'get',
+  path: '/v1/routes/{id}',
+  summary: 'Read a route',
+  request: { params: RouteParamsSchema },
+  responses: {
+    200: routeContent('The route'),
+    401: unauthorized,
+    404: problemContent('No such route'),
+  },
+})
+
+const putRouteOp = createRoute({
+  method: 'put',
+  path: '/v1/routes/{id}',
+  summary: 'Create or replace a route under an id of your choosing',
+  request: { params: RouteParamsSchema, body },
+  responses: {
+    200: routeContent('Replaced and published'),
+    201: routeContent('Created and published'),
+    400: badBody,
+    401: unauthorized,
+  },
+})
+
+const deleteRouteOp = createRoute({
+  method: 'delete',
+  path: '/v1/routes/{id}',
+  summary: 'Delete a route',
+  request: { params: RouteParamsSchema },
+  responses: {
+    204: { description: 'Deleted; the change is published' },
+    401: unauthorized,
+    404: problemContent('No such route'),
+  },
+})
+
+const NO_STATS: RouteStats = { matched: 0, dropped: 0 }
+
+export function registerRouteRoutes(
+  app: OpenAPIHono,
+  stores: Pick<Stores, 'routes' | 'endpoints'>,
+): void {
+  const { routes, endpoints } = stores
+
+  /** The route to store, or a 400 naming everything wrong with it. */
+  const validRoute = async (
+    id: string,
+    input: z.output<typeof RouteInputSchema>,
+    isNew: () => Promise<boolean>,
+  ): Promise<Route> => {
+    const problems = routeProblems(input)
+    for (const action of input.actions) {
+      if (action.type !== 'notify') continue
+      for (const endpointId of action.endpoints) {
+        if ((await endpoints.get(endpointId)) === undefined) {
+          problems.push(`actions: no webhook endpoint ${endpointId}`)
+        }
+      }
+    }
+    if (problems.length > 0) throw new BadRequestError(problems.join('; '))
+    if ((await isNew()) && (await routes.list()).length >= MAX_ROUTES) {
+      throw new BadRequestError(`There are ${MAX_ROUTES} routes already, the most a store holds`)
+    }
+    return { ...input, id, origin: 'api', updatedAt: new Date().toISOString() }
+  }
+
+  const withStats = async (route: Route) => ({
+    ...route,
+    stats: (await routes.stats()).get(route.id) ?? NO_STATS,
+  })
+
+  app.openapi(listRoutes, async (c) => {
+    const [list, stats] = await Promise.all([routes.list(), routes.stats()])
+    return c.json(
+      {
+        routes: list.map((route) => ({ ...route, stats: stats.get(route.id) ?? NO_STATS })),
+        unrouted: stats.get(UNROUTED)?.dropped ?? 0,
+      },
+      200,
+    )
+  })
+
+  app.openapi(createRouteOp, async (c) => {
+    const route = await validRoute(newRouteId(), c.req.valid('json'), async () => true)
+    await routes.put(route)
+    return c.json({ ...route, stats: NO_STATS }, 201)
+  })
+
+  app.openapi(getRouteOp, async (c) => {
+    const { id } = c.req.valid('param')
+    const route = ROUTE_ID.test(id) ? await routes.get(id) : undefined
+    if (route === undefined) throw new NotFoundError(`No route ${id}`)
+    return c.json(await withStats(route), 200)
+  })
+
+  app.openapi(putRouteOp, async (c) => {
+    const { id } = c.req.valid('param')
+    if (!ROUTE_ID.test(id)) {
+      throw new BadRequestError('A route id is 1 to 64 letters, digits, "_" or "-"')
+    }
+    const route = await validRoute(
+      id,
+      c.req.valid('json'),
+      async () => (await routes.get(id)) === undefined,
+    )
+    const outcome = await routes.put(route)
+    return c.json(await withStats(route), outcome === 'created' ? 201 : 200)
+  })
+
+  app.openapi(deleteRouteOp, async (c) => {
+    const { id } = c.req.valid('param')
+    if (!ROUTE_ID.test(id) || !(await routes.delete(id))) {
+      throw new NotFoundError(`No route ${id}`)
+    }
+    return c.body(null, 204)
+  })
+}
