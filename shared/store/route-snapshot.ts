@@ -137,8 +137,8 @@ export class RouteSnapshot {
         this.#readAt = Date.now()
         return
       }
-      const name = (error as { name?: string }).name
-      if (status === 404 || name === 'NoSuchKey') {
+      // Not NoSuchBucket, a 404 too: a wrong bucket is a failure, not "no routes yet".
+      if ((error as { name?: string }).name === 'NoSuchKey') {
         this.#readAt = Date.now()
         if (this.#version !== 0) {
           this.#table = new RouteTable(DEFAULT_ROUTES, delimiters)
