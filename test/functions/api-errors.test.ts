@@ -85,6 +85,8 @@ describe('api: auth, errors and the OpenAPI document', () => {
       '/v1/mailboxes/{address}/messages/{id}',
       '/v1/mailboxes/{address}/messages/{id}/attachments/{index}',
       '/v1/mailboxes/{address}/messages/{id}/raw',
+      '/v1/routes',
+      '/v1/routes/{id}',
       '/v1/webhooks',
       '/v1/webhooks/{id}',
     ])
