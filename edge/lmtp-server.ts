@@ -15,7 +15,9 @@ import {
 import type { Config } from '../shared/config.ts'
 import type { Logger } from '../shared/logger.ts'
 import { newMessageId } from '../shared/message-id.ts'
+import { envelopeBaseBytes, recipientBytes } from './envelope-budget.ts'
 import {
+  EnvelopeTooBigError,
   LmtpError,
   ShuttingDownError,
   TooManyRecipientsError,
@@ -25,13 +27,11 @@ import type { Handoff } from './handoff.ts'
 import type { EdgeMetrics } from './metrics.ts'
 import { acceptsRecipient } from './recipient-policy.ts'
 import { traceHeaders } from './trace-headers.ts'
+import { TransactionDeadlines } from './transaction-deadline.ts'
 
 // Idle time before an LMTP session is closed (ms). Postfix's own lmtp_*_timeout are 300 s;
 // smtp-server does not count time spent waiting for our hand-off as idle.
 const SOCKET_TIMEOUT_MS = 300_000
-// Above Postfix's default LMTP concurrency (default_destination_concurrency_limit = 20),
-// with room for a second Postfix instance or a manual client.
-const MAX_CLIENTS = 100
 
 export interface EdgeOptions {
   config: Config['edge']
@@ -110,6 +110,12 @@ export class Drain {
   }
 }
 
+/** Bytes of the queue message before any recipient (envelope-budget.ts). */
+function baseBytes(session: SMTPServerSession): number {
+  const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : ''
+  return envelopeBaseBytes(mailFrom, session.clientHostname, session.hostNameAppearsAs)
+}
+
 /** A success reply for one recipient, with the enhanced code 2.0.0 Postfix and Dovecot use. */
 function accepted(text: string): Error {
   return Object.assign(new Error(text), { responseCode: 250 })
@@ -122,6 +128,8 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
   // client waits for two, and the session would desynchronise. We keep every accepted
   // RCPT here and put the full list back into the envelope before replying.
   const recipients = new WeakMap<object, SMTPServerAddress[]>()
+  // What the envelope so far takes of a queue message (envelope-budget.ts), in bytes.
+  const envelopeBytes = new WeakMap<object, number>()
   // Sessions counted in the gauge: one refused at maxClients never reaches onConnect.
   const counted = new WeakSet<SMTPServerSession>()
 
@@ -140,7 +148,7 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
     disabledCommands: ['AUTH', 'STARTTLS'],
     authOptional: true,
     disableReverseLookup: true,
-    maxClients: MAX_CLIENTS,
+    maxClients: config.maxConnections,
     socketTimeout: options.socketTimeoutMs ?? SOCKET_TIMEOUT_MS,
     logger: false,
 
@@ -151,12 +159,14 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
     },
 
     onClose(session) {
+      deadlines.end(session)
       if (counted.delete(session)) metrics.sessions.dec()
     },
 
-    onMailFrom(_address, _session, callback) {
+    onMailFrom(_address, session, callback) {
       // A transaction begun now could still be receiving when the process exits.
       if (drain.draining) return callback(new ShuttingDownError())
+      deadlines.start(session)
       callback()
     },
 
@@ -167,15 +177,23 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
         return callback(new UnknownRecipientError(address.address))
       }
       const list = recipients.get(session.envelope) ?? []
+      const bytes =
+        (envelopeBytes.get(session.envelope) ?? baseBytes(session)) +
+        recipientBytes(address.address)
+      if (list.length === 0 && bytes > config.queueMessageMaxBytes) {
+        metrics.rejected.inc({ code: '552' })
+        return callback(new EnvelopeTooBigError())
+      }
       // smtp-server counts distinct addresses against maxRecipients; a client repeating
-      // one address would grow this list without bound. (Its enhanced code is the
-      // default of 452, 4.2.2: smtp-server offers no other for a handler's reply.)
-      if (list.length >= config.maxRecipients) {
+      // one address would grow this list without bound. A recipient the queue message
+      // has no room for also waits for the next transaction.
+      if (list.length >= config.maxRecipients || bytes > config.queueMessageMaxBytes) {
         metrics.rejected.inc({ code: '452' })
         return callback(new TooManyRecipientsError())
       }
       list.push(address)
       recipients.set(session.envelope, list)
+      envelopeBytes.set(session.envelope, bytes)
       callback()
     },
 
@@ -194,6 +212,7 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
         lhlo: session.hostNameAppearsAs,
       }
       const reply = (replies: Error[]) => {
+        deadlines.end(session)
         metrics.inFlight.dec()
         callback(null, replies as never)
         // smtp-server writes the replies now when the whole message is in; after an early
@@ -249,6 +268,17 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
     },
   }
   const server = new LocalLmtpServer(serverOptions)
+  const deadlines = new TransactionDeadlines(
+    server,
+    config.transactionTimeoutSeconds * 1000,
+    (session) => {
+      metrics.rejected.inc({ code: '421' })
+      logger.warn(
+        { client: session.remoteAddress, seconds: config.transactionTimeoutSeconds },
+        'transaction deadline passed, client disconnected',
+      )
+    },
+  )
   // smtp-server emits every connection error on the server (a client that resets the
   // connection mid-DATA, a reply to a peer that left); unheard, it would end the process
   // and every other session with it.

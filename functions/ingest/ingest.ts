@@ -11,11 +11,17 @@ import type { Root, Stores } from '../../shared/compose.ts'
 import {
   parseQueuedMessage,
   type QueuedMessage,
+  queueBody,
   type WebhookJob,
 } from '../../shared/contracts/queue.ts'
 import { MalformedRecordError } from '../../shared/errors.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
-import { buildParsedMessage, parseMail, summarize } from '../../shared/message.ts'
+import {
+  buildParsedMessage,
+  parseMail,
+  summarize,
+  uniqueRecipients,
+} from '../../shared/message.ts'
 import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
 import { isIncomingRawKey, mailboxKey, mailboxName } from '../../shared/store/keys.ts'
 import type { S3Objects } from '../../shared/store/objects.ts'
@@ -46,10 +52,10 @@ export function ingestDeps(root: Root, logger = createLogger('ingest')): IngestD
   }
 }
 
-/** Recipients grouped by mailbox, in first-seen order. */
+/** Recipients grouped by mailbox, in first-seen order, each once (uniqueRecipients). */
 export function groupByMailbox(rcptTo: string[]): Map<string, string[]> {
   const groups = new Map<string, string[]>()
-  for (const rcpt of rcptTo) {
+  for (const rcpt of uniqueRecipients(rcptTo)) {
     const mailbox = mailboxName(rcpt)
     groups.set(mailbox, [...(groups.get(mailbox) ?? []), rcpt])
   }
@@ -195,7 +201,7 @@ async function queueJob(job: WebhookJob, deps: IngestDeps): Promise<void> {
       (await deliveries.claim(job.messageId, job.endpointId))
   }
   await deps.sqs.send(
-    new SendMessageCommand({ QueueUrl: deps.webhookQueueUrl, MessageBody: JSON.stringify(job) }),
+    new SendMessageCommand({ QueueUrl: deps.webhookQueueUrl, MessageBody: queueBody(job) }),
   )
   await deliveries.sent(job.messageId, job.endpointId)
 }
