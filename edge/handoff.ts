@@ -10,12 +10,7 @@ import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { type QueuedMessage, queueBody, type RawRef } from '../shared/contracts/queue.ts'
 import { incomingRawKey } from '../shared/store/keys.ts'
-import {
-  EnvelopeTooBigError,
-  HandoffError,
-  MessageTooBigError,
-  QueueSendError,
-} from './errors.ts'
+import { EnvelopeTooBigError, HandoffError, MessageTooBigError, QueueSendError } from './errors.ts'
 import type { MessageQueue } from './queue-thread.ts'
 
 // How long one SQS send may take before the hand-off counts as failed (ms). Postfix's

@@ -66,7 +66,10 @@ export function buildParsedMessage(
   const message: ParsedMessage = {
     id: queued.id,
     receivedAt: queued.receivedAt,
-    envelope: { mailFrom: queued.envelope.mailFrom, rcptTo: uniqueRecipients(queued.envelope.rcptTo) },
+    envelope: {
+      mailFrom: queued.envelope.mailFrom,
+      rcptTo: uniqueRecipients(queued.envelope.rcptTo),
+    },
     size: queued.size,
     from: flatten(email.from ? [email.from] : undefined)[0] ?? null,
     to: flatten(email.to),

@@ -16,12 +16,7 @@ import {
 } from '../../shared/contracts/queue.ts'
 import { MalformedRecordError } from '../../shared/errors.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
-import {
-  buildParsedMessage,
-  parseMail,
-  summarize,
-  uniqueRecipients,
-} from '../../shared/message.ts'
+import { buildParsedMessage, parseMail, summarize, uniqueRecipients } from '../../shared/message.ts'
 import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
 import { isIncomingRawKey, mailboxKey, mailboxName } from '../../shared/store/keys.ts'
 import type { S3Objects } from '../../shared/store/objects.ts'
