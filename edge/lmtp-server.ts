@@ -212,14 +212,18 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
         lhlo: session.hostNameAppearsAs,
       }
       const reply = (replies: Error[]) => {
-        deadlines.end(session)
         metrics.inFlight.dec()
         callback(null, replies as never)
         // smtp-server writes the replies now when the whole message is in; after an early
         // failure (too big, S3 down) only at the stream's end, which its listener, added
-        // in callback(), sees before ours. Shutdown must not close the session before.
-        if (stream.readable) finished(stream, () => drain.end())
-        else drain.end()
+        // in callback(), sees before ours. Shutdown must not close the session before,
+        // and until then the client still owes us the rest: the deadline still runs.
+        const written = () => {
+          deadlines.end(session)
+          drain.end()
+        }
+        if (stream.readable) finished(stream, written)
+        else written()
       }
       const prefix = traceHeaders({
         id,

@@ -22,7 +22,7 @@ let edge: TestEdge
 before(async () => {
   emulator = await startEmulator({ MAILBRIDGE_DOMAINS: 'example.com' })
   edge = await startTestEdge(emulator, {
-    edge: { maxConnections: SLOTS, transactionTimeoutSeconds: DEADLINE_S },
+    edge: { maxConnections: SLOTS, transactionTimeoutSeconds: DEADLINE_S, maxMessageBytes: 1024 },
   })
 })
 
@@ -102,4 +102,20 @@ test('a client slow between commands is cut off too; RSET ends the transaction i
   assert.equal(reply.code, 421)
   assert.match(reply.message, /^4\.4\.2 /)
   assert.ok(await client.closedByServer())
+})
+
+test('a client dribbling on after its message went over the size limit is cut off too', async () => {
+  // The hand-off gives up at once on a message over the limit; smtp-server replies only once
+  // the rest has been read, and the deadline runs until then.
+  const { client, stop } = await dribbler()
+  try {
+    client.write(`${'y'.repeat(76)}\r\n`.repeat(20))
+    const reply = await client.reply()
+    assert.equal(reply.code, 421)
+    assert.match(reply.message, /^4\.4\.2 /)
+    assert.ok(await client.closedByServer())
+  } finally {
+    stop()
+    client.close()
+  }
 })

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, test } from 'node:test'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
-import { createIngestHandler, groupByMailbox } from '../../functions/ingest/ingest.ts'
+import { createIngestHandler } from '../../functions/ingest/ingest.ts'
 import { RETRY_WINDOW_MS } from '../../functions/ingest/retries.ts'
 import type { Stores } from '../../shared/compose.ts'
 import { parseWebhookJob, type QueuedMessage } from '../../shared/contracts/queue.ts'
@@ -227,15 +227,4 @@ test('the same bytes without a Received line first are two messages (a script, n
   const second = fromEdge(['script@example.com'], {}, fixture)
   await ingestAll(first, second)
   assert.deepEqual(await idsIn('script@example.com'), [first.id, second.id].sort())
-})
-
-test('each recipient once per mailbox: repeats compared case-insensitively, first spelling kept', () => {
-  const groups = groupByMailbox(['Rep@x.test', 'b@x.test', 'rep@x.test', 'REP@X.TEST', 'b@x.test'])
-  assert.deepEqual(
-    [...groups],
-    [
-      ['rep@x.test', ['Rep@x.test']],
-      ['b@x.test', ['b@x.test']],
-    ],
-  )
 })
