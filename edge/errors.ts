@@ -1,17 +1,21 @@
 /**
- * LMTP failures. `responseCode` is the reply code smtp-server sends; it adds the
- * enhanced status code (RFC 3463) that belongs to that code: 451 → 4.3.0, 550 → 5.1.1.
+ * LMTP failures. `responseCode` is the reply code smtp-server sends. `enhancedCode` is the
+ * enhanced status code (RFC 3463) it sends with it (patches/smtp-server+3.21.6.patch);
+ * without one smtp-server adds the default of the reply code: 451 → 4.3.0, 550 → 5.1.1.
  */
 import { MailbridgeError } from '../shared/errors.ts'
 
 export class LmtpError extends MailbridgeError {
   override name = 'LmtpError'
+  /** Set only when it differs from the default of `responseCode`, e.g. 452 with 4.5.3. */
+  readonly enhancedCode: string | undefined
   constructor(
     readonly responseCode: number,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { enhancedCode?: string },
   ) {
     super(message, options)
+    this.enhancedCode = options?.enhancedCode
   }
 }
 
@@ -42,11 +46,14 @@ export class OverQuotaError extends LmtpError {
   }
 }
 
-/** More RCPT TO than MAILBRIDGE_MAX_RECIPIENTS in one transaction: send the rest later. */
+/**
+ * More RCPT TO than MAILBRIDGE_MAX_RECIPIENTS in one transaction: send the rest later
+ * (452 4.5.3, RFC 5321 §4.5.3.1.10; the default of 452 would be 4.2.2, a full mailbox).
+ */
 export class TooManyRecipientsError extends LmtpError {
   override name = 'TooManyRecipientsError'
   constructor() {
-    super(452, 'Error: too many recipients')
+    super(452, 'Error: too many recipients', { enhancedCode: '4.5.3' })
   }
 }
 
@@ -54,7 +61,20 @@ export class TooManyRecipientsError extends LmtpError {
 export class MessageTooBigError extends LmtpError {
   override name = 'MessageTooBigError'
   constructor(limit: number) {
-    super(552, `Message exceeds fixed maximum message size ${limit}`)
+    super(552, `Message exceeds fixed maximum message size ${limit}`, { enhancedCode: '5.3.4' })
+  }
+}
+
+/**
+ * The envelope alone (its recipients and sender) is more than one queue message holds:
+ * SQS would refuse it however often Postfix tried, so the answer is permanent (552 5.3.4).
+ */
+export class EnvelopeTooBigError extends LmtpError {
+  override name = 'EnvelopeTooBigError'
+  constructor() {
+    super(552, 'Error: envelope too large to queue, send fewer recipients', {
+      enhancedCode: '5.3.4',
+    })
   }
 }
 

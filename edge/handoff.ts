@@ -8,9 +8,9 @@
 import { Readable } from 'node:stream'
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import type { QueuedMessage, RawRef } from '../shared/contracts/queue.ts'
+import { type QueuedMessage, queueBody, type RawRef } from '../shared/contracts/queue.ts'
 import { incomingRawKey } from '../shared/store/keys.ts'
-import { HandoffError, MessageTooBigError, QueueSendError } from './errors.ts'
+import { EnvelopeTooBigError, HandoffError, MessageTooBigError, QueueSendError } from './errors.ts'
 import type { MessageQueue } from './queue-thread.ts'
 
 // How long one SQS send may take before the hand-off counts as failed (ms). Postfix's
@@ -86,8 +86,8 @@ export class Handoff {
 
   /**
    * Reads the whole message from `stream` and queues it. Resolves once SQS has
-   * acknowledged; rejects with a HandoffError (451) on any failure, or a
-   * MessageTooBigError when the stream went over the size limit.
+   * acknowledged; rejects with a HandoffError (451) on any failure, a MessageTooBigError
+   * when the stream went over the size limit, or an EnvelopeTooBigError.
    */
   async deliver(stream: DataStream, request: HandoffRequest): Promise<HandoffResult> {
     const { id } = request
@@ -106,14 +106,18 @@ export class Handoff {
         routesVersion: request.routesVersion,
         client: request.client,
       }
-      let body = JSON.stringify(queued)
-      if (!staged && Buffer.byteLength(body) > this.#options.queueMessageMaxBytes) {
+      // Pure ASCII: its length is its size in bytes.
+      let body = queueBody(queued)
+      if (!staged && body.length > this.#options.queueMessageMaxBytes) {
         // Small enough to buffer, but the envelope (many recipients) pushed it over.
         const bytes = Buffer.from((raw as { base64: string }).base64, 'base64')
         queued.raw = await this.#stage(id, Readable.from([bytes]))
         staged = { key: incomingRawKey(id) }
-        body = JSON.stringify(queued)
+        body = queueBody(queued)
       }
+      // The edge refuses at RCPT time the recipient that would not fit (envelope-budget.ts);
+      // were one to get through, SQS would refuse this body on every retry: a 5xx, not a 451.
+      if (body.length > this.#options.queueMessageMaxBytes) throw new EnvelopeTooBigError()
       const queueMessageId = await this.#options.queue.send(body)
       const handoffMs = performance.now() - dataEnd
       return { id, size, queueMessageId, staged: staged !== undefined, handoffMs }
@@ -125,7 +129,7 @@ export class Handoff {
       if (staged && error instanceof QueueSendError && error.refused) {
         this.#removeStaged(staged.key)
       }
-      if (error instanceof MessageTooBigError) throw error
+      if (error instanceof MessageTooBigError || error instanceof EnvelopeTooBigError) throw error
       throw new HandoffError('Temporary failure queueing the message, try again later', {
         cause: error,
       })

@@ -15,18 +15,22 @@ import {
 import type { Config } from '../shared/config.ts'
 import type { Logger } from '../shared/logger.ts'
 import { newMessageId } from '../shared/message-id.ts'
-import { LmtpError, ShuttingDownError, TooManyRecipientsError } from './errors.ts'
+import { envelopeBaseBytes, recipientBytes } from './envelope-budget.ts'
+import {
+  EnvelopeTooBigError,
+  LmtpError,
+  ShuttingDownError,
+  TooManyRecipientsError,
+} from './errors.ts'
 import type { Handoff } from './handoff.ts'
 import type { EdgeMetrics } from './metrics.ts'
 import { RecipientCheck } from './recipients.ts'
 import { traceHeaders } from './trace-headers.ts'
+import { TransactionDeadlines } from './transaction-deadline.ts'
 
 // Idle time before an LMTP session is closed (ms). Postfix's own lmtp_*_timeout are 300 s;
 // smtp-server does not count time spent waiting for our hand-off as idle.
 const SOCKET_TIMEOUT_MS = 300_000
-// Above Postfix's default LMTP concurrency (default_destination_concurrency_limit = 20),
-// with room for a second Postfix instance or a manual client.
-const MAX_CLIENTS = 100
 
 export interface EdgeOptions {
   config: Config['edge']
@@ -110,6 +114,12 @@ export class Drain {
   }
 }
 
+/** Bytes of the queue message before any recipient (envelope-budget.ts). */
+function baseBytes(session: SMTPServerSession): number {
+  const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : ''
+  return envelopeBaseBytes(mailFrom, session.clientHostname, session.hostNameAppearsAs)
+}
+
 /** A success reply for one recipient, with the enhanced code 2.0.0 Postfix and Dovecot use. */
 function accepted(text: string): Error {
   return Object.assign(new Error(text), { responseCode: 250 })
@@ -123,6 +133,8 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
   // client waits for two, and the session would desynchronise. We keep every accepted
   // RCPT here and put the full list back into the envelope before replying.
   const recipients = new WeakMap<object, SMTPServerAddress[]>()
+  // What the envelope so far takes of a queue message (envelope-budget.ts), in bytes.
+  const envelopeBytes = new WeakMap<object, number>()
   // Sessions counted in the gauge: one refused at maxClients never reaches onConnect.
   const counted = new WeakSet<SMTPServerSession>()
 
@@ -141,7 +153,7 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
     disabledCommands: ['AUTH', 'STARTTLS'],
     authOptional: true,
     disableReverseLookup: true,
-    maxClients: MAX_CLIENTS,
+    maxClients: config.maxConnections,
     socketTimeout: options.socketTimeoutMs ?? SOCKET_TIMEOUT_MS,
     logger: false,
 
@@ -152,21 +164,30 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
     },
 
     onClose(session) {
+      deadlines.end(session)
       if (counted.delete(session)) metrics.sessions.dec()
     },
 
-    onMailFrom(_address, _session, callback) {
+    onMailFrom(_address, session, callback) {
       // A transaction begun now could still be receiving when the process exits.
       if (drain.draining) return callback(new ShuttingDownError())
+      deadlines.start(session)
       callback()
     },
 
     onRcptTo(address, session, callback) {
       const list = recipients.get(session.envelope) ?? []
+      const bytes =
+        (envelopeBytes.get(session.envelope) ?? baseBytes(session)) +
+        recipientBytes(address.address)
+      if (list.length === 0 && bytes > config.queueMessageMaxBytes) {
+        metrics.rejected.inc({ code: '552' })
+        return callback(new EnvelopeTooBigError())
+      }
       // smtp-server counts distinct addresses against maxRecipients; a client repeating
-      // one address would grow this list without bound. (Its enhanced code is the
-      // default of 452, 4.2.2: smtp-server offers no other for a handler's reply.)
-      if (list.length >= config.maxRecipients) {
+      // one address would grow this list without bound. A recipient the queue message
+      // has no room for also waits for the next transaction.
+      if (list.length >= config.maxRecipients || bytes > config.queueMessageMaxBytes) {
         metrics.rejected.inc({ code: '452' })
         return callback(new TooManyRecipientsError())
       }
@@ -183,6 +204,7 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
           }
           list.push(address)
           recipients.set(session.envelope, list)
+          envelopeBytes.set(session.envelope, bytes)
           callback()
         },
         (error: unknown) => {
@@ -213,9 +235,14 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
         callback(null, replies as never)
         // smtp-server writes the replies now when the whole message is in; after an early
         // failure (too big, S3 down) only at the stream's end, which its listener, added
-        // in callback(), sees before ours. Shutdown must not close the session before.
-        if (stream.readable) finished(stream, () => drain.end())
-        else drain.end()
+        // in callback(), sees before ours. Shutdown must not close the session before,
+        // and until then the client still owes us the rest: the deadline still runs.
+        const written = () => {
+          deadlines.end(session)
+          drain.end()
+        }
+        if (stream.readable) finished(stream, written)
+        else written()
       }
       const prefix = traceHeaders({
         id,
@@ -275,6 +302,17 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
     },
   }
   const server = new LocalLmtpServer(serverOptions)
+  const deadlines = new TransactionDeadlines(
+    server,
+    config.transactionTimeoutSeconds * 1000,
+    (session) => {
+      metrics.rejected.inc({ code: '421' })
+      logger.warn(
+        { client: session.remoteAddress, seconds: config.transactionTimeoutSeconds },
+        'transaction deadline passed, client disconnected',
+      )
+    },
+  )
   // smtp-server emits every connection error on the server (a client that resets the
   // connection mid-DATA, a reply to a peer that left); unheard, it would end the process
   // and every other session with it.

@@ -57,6 +57,13 @@ export interface Config {
     maxRecipients: number
     /** Where /healthz and /metrics listen, or undefined when MAILBRIDGE_EDGE_HTTP_PORT is `off`. */
     http: { host: string; port: number } | undefined
+    /** Most LMTP connections open at once, per listener; past it a new one gets 421. */
+    maxConnections: number
+    /**
+     * Longest one transaction may take, from MAIL FROM to the replies after DATA, in
+     * seconds; past it a client that still owes input gets `421 4.4.2` and is disconnected.
+     */
+    transactionTimeoutSeconds: number
   }
   api: { host: string; port: number; key: string | undefined }
   routing: {
@@ -282,6 +289,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         source,
         { host: 'MAILBRIDGE_EDGE_HTTP_HOST', port: 'MAILBRIDGE_EDGE_HTTP_PORT' },
         { host: '127.0.0.1', port: 9425 },
+      ),
+      // Above Postfix's default LMTP concurrency (default_destination_concurrency_limit =
+      // 20), with room for a second Postfix instance or a manual client.
+      maxConnections: integer(source, 'MAILBRIDGE_MAX_CONNECTIONS', 100, 1, 100_000),
+      // 15 minutes: Postfix itself gives up on the replies after DATA at 600 s
+      // (lmtp_data_done_timeout), and its other steps take milliseconds on a local socket,
+      // so a transaction of Postfix's ends long before. What runs past it is a client
+      // dribbling bytes to keep a connection slot.
+      transactionTimeoutSeconds: integer(
+        source,
+        'MAILBRIDGE_TRANSACTION_TIMEOUT_SECONDS',
+        900,
+        1,
+        86_400,
       ),
     },
     api: {

@@ -66,7 +66,10 @@ export function buildParsedMessage(
   const message: ParsedMessage = {
     id: queued.id,
     receivedAt: queued.receivedAt,
-    envelope: { mailFrom: queued.envelope.mailFrom, rcptTo: queued.envelope.rcptTo },
+    envelope: {
+      mailFrom: queued.envelope.mailFrom,
+      rcptTo: uniqueRecipients(queued.envelope.rcptTo),
+    },
     size: queued.size,
     from: flatten(email.from ? [email.from] : undefined)[0] ?? null,
     to: flatten(email.to),
@@ -95,6 +98,21 @@ export function buildParsedMessage(
   if (truncated.text || truncated.html) message.truncated = truncated
   if (parseError !== undefined) message.parseError = parseError
   return message
+}
+
+/**
+ * Each recipient once, compared case-insensitively as mailbox names are, in first-seen
+ * order and first spelling. The edge answers every RCPT (RFC 2033: one reply each after
+ * DATA), so a client repeating one address queues it as often as it repeated it.
+ */
+export function uniqueRecipients(rcptTo: string[]): string[] {
+  const seen = new Set<string>()
+  return rcptTo.filter((rcpt) => {
+    const key = rcpt.toLowerCase()
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
 }
 
 /** The recipients of an envelope that lead to `mailbox`. */

@@ -12,6 +12,7 @@ import type { Root, Stores } from '../../shared/compose.ts'
 import {
   parseQueuedMessage,
   type QueuedMessage,
+  queueBody,
   type WebhookJob,
 } from '../../shared/contracts/queue.ts'
 import { MalformedRecordError } from '../../shared/errors.ts'
@@ -192,7 +193,7 @@ async function queueJob(job: WebhookJob, deps: IngestDeps): Promise<void> {
       (await deliveries.claim(job.messageId, job.endpointId))
   }
   await deps.sqs.send(
-    new SendMessageCommand({ QueueUrl: deps.webhookQueueUrl, MessageBody: JSON.stringify(job) }),
+    new SendMessageCommand({ QueueUrl: deps.webhookQueueUrl, MessageBody: queueBody(job) }),
   )
   await deliveries.sent(job.messageId, job.endpointId)
 }

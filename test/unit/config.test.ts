@@ -20,6 +20,18 @@ test('defaults: LMTP on 127.0.0.1:2424, API on 8787, every domain, AWS itself', 
   assert.equal(config.edge.maxMessageBytes, 52_428_800)
   assert.equal(config.local.dataDir, join(process.cwd(), 'data'))
   assert.deepEqual(config.local.retrySeconds, { ingest: 30, webhook: 30 })
+  assert.equal(config.edge.maxConnections, 100)
+  // Longer than Postfix's lmtp_data_done_timeout (600 s).
+  assert.equal(config.edge.transactionTimeoutSeconds, 900)
+})
+
+test('the connection limit and the transaction deadline can be set', () => {
+  const config = loadConfig({
+    MAILBRIDGE_MAX_CONNECTIONS: '250',
+    MAILBRIDGE_TRANSACTION_TIMEOUT_SECONDS: '1200',
+  })
+  assert.equal(config.edge.maxConnections, 250)
+  assert.equal(config.edge.transactionTimeoutSeconds, 1200)
 })
 
 test('local mode keeps its data where MAILBRIDGE_DATA_DIR says, or in memory for :memory:', () => {
@@ -102,6 +114,8 @@ test('bad values throw a ConfigError naming the variable', () => {
     ['MAILBRIDGE_S3_FORCE_PATH_STYLE', 'maybe'],
     ['MAILBRIDGE_LMTP_SOCKET_OWNER', 'post fix'],
     ['MAILBRIDGE_MAX_RECIPIENTS', '0'],
+    ['MAILBRIDGE_MAX_CONNECTIONS', '0'],
+    ['MAILBRIDGE_TRANSACTION_TIMEOUT_SECONDS', '0'],
     ['MAILBRIDGE_EDGE_HTTP_PORT', 'on'],
     // DynamoDB refuses these table names.
     ['MAILBRIDGE_TABLE', 'mb'],

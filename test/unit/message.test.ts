@@ -76,7 +76,13 @@ test('recipients group by mailbox, each once; each endpoint gets one job for its
   const routes = new RouteTable(DEFAULT_ROUTES, '+')
   const envelope = {
     mailFrom: 'alice@example.net',
-    rcptTo: ['Bob@example.com', 'bob@example.com', 'bob+news@example.com', 'carol@example.com'],
+    rcptTo: [
+      'Bob@example.com',
+      'bob@example.com',
+      'bob+news@example.com',
+      'carol@example.com',
+      'BOB@example.com',
+    ],
   }
   const plan = planDelivery(routes, envelope, [])
   assert.deepEqual(
