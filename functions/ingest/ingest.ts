@@ -110,11 +110,11 @@ export async function ingest(
   const all = groupByMailbox(queued.envelope.rcptTo)
   const groups = await withoutRetries(all, queued, print, deps)
   if (groups.size === 0) return
-  const { email, error } = await parseMail(raw)
-  if (error !== undefined) {
-    deps.logger.warn({ messageId: queued.id, err: error }, 'MIME parse failed, raw kept')
+  const parse = await parseMail(raw)
+  if (parse.error !== undefined) {
+    deps.logger.warn({ messageId: queued.id, err: parse.error }, 'MIME parse incomplete, raw kept')
   }
-  const parsed = buildParsedMessage(queued, email, error)
+  const parsed = buildParsedMessage(queued, parse)
   // Bytes, then references, then entries: a listed message can always be read, and its
   // bytes are never deleted while a mailbox refers to them.
   await messages.putBytes(raw, parsed)

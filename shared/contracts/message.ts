@@ -34,6 +34,20 @@ export const AttachmentInfoSchema = z
   .meta({ id: 'AttachmentInfo' })
 export type AttachmentInfo = z.infer<typeof AttachmentInfoSchema>
 
+/** How a body's bytes became text. */
+export const CharsetUseSchema = z
+  .object({
+    /** The charset used, lower-case, e.g. `utf-8`, `iso-2022-jp`, `windows-1252`. */
+    charset: z.string().describe('The charset used, lower-case'),
+    /**
+     * True when the part declared no charset, or one its bytes are not in, and the charset
+     * was detected (valid UTF-8 first, then a detector, windows-1252 last).
+     */
+    guessed: z.boolean().describe('True when detected rather than declared'),
+  })
+  .meta({ id: 'CharsetUse' })
+export type CharsetUse = z.infer<typeof CharsetUseSchema>
+
 /** The envelope as one mailbox saw it. */
 const EnvelopeSchema = z.object({
   /** MAIL FROM, `""` for the null sender of bounces. */
@@ -69,6 +83,11 @@ export const ParsedMessageSchema = z.object({
   text: z.string().nullable(),
   /** The HTML body; its first BODY_CHARS characters when `truncated` says so. */
   html: z.string().nullable(),
+  /** The charsets the text and HTML bodies were decoded with; null where there is no such body. */
+  charsets: z
+    .object({ text: CharsetUseSchema.nullable(), html: CharsetUseSchema.nullable() })
+    .optional()
+    .describe('Charsets the bodies were decoded with (absent on messages stored before it)'),
   /** Set only when a body was cut at BODY_CHARS characters; the raw source has all of it. */
   truncated: z
     .object({ text: z.boolean(), html: z.boolean() })
@@ -79,8 +98,14 @@ export const ParsedMessageSchema = z.object({
     .array(z.object({ name: z.string(), value: z.string() }))
     .describe('Every header in order, value decoded'),
   attachments: z.array(AttachmentInfoSchema),
-  /** Set when the MIME structure could not be parsed: the raw message is still stored. */
-  parseError: z.string().optional().describe('Set when the MIME structure could not be parsed'),
+  /**
+   * Set when the MIME structure could not be parsed whole, or a parse limit was reached:
+   * everything read before that point is kept beside it, and the raw message is stored.
+   */
+  parseError: z
+    .string()
+    .optional()
+    .describe('Set when the structure could not be parsed whole; what was read is kept'),
 })
 export type ParsedMessage = z.infer<typeof ParsedMessageSchema>
 

@@ -10,9 +10,9 @@ const fixture = readFileSync(new URL('../fixtures/simple.eml', import.meta.url))
 
 test('a parsed message keeps addresses, decoded subject, text and attachment metadata', async () => {
   const queued = queuedMessage(fixture, ['Bob@example.com', 'carol@example.com'])
-  const { email, error } = await parseMail(fixture)
-  assert.equal(error, undefined)
-  const parsed = buildParsedMessage(queued, email)
+  const parse = await parseMail(fixture)
+  assert.equal(parse.error, undefined)
+  const parsed = buildParsedMessage(queued, parse)
   const message = inMailbox(parsed, 'bob@example.com', false)
   assert.deepEqual(message.from, { address: 'alice@example.net', name: 'Alice Example' })
   assert.deepEqual(
@@ -51,8 +51,7 @@ test('a summary stays small whatever the headers: it is an item of the mailbox i
   const raw = Buffer.from(
     `To: ${to}\r\nSubject: ${'long '.repeat(50_000)}\r\n\r\n${'word '.repeat(100_000)}\r\n`,
   )
-  const { email } = await parseMail(raw)
-  const parsed = buildParsedMessage(queuedMessage(raw, ['a@x.test']), email)
+  const parsed = buildParsedMessage(queuedMessage(raw, ['a@x.test']), await parseMail(raw))
   assert.equal(parsed.to.length, 2000, 'the message keeps every address')
 
   const summary = summarize(parsed, 'a@x.test')
@@ -65,8 +64,7 @@ test('a summary stays small whatever the headers: it is an item of the mailbox i
 
 test('bytes that are no MIME at all still give a stored message', async () => {
   const raw = Buffer.from([0, 255, 10, 13, 0x80, 0x41])
-  const { email } = await parseMail(raw)
-  const message = buildParsedMessage(queuedMessage(raw, ['a@x.test']), email)
+  const message = buildParsedMessage(queuedMessage(raw, ['a@x.test']), await parseMail(raw))
   assert.equal(message.size, 6)
   assert.equal(message.subject, null)
 })
@@ -100,8 +98,7 @@ test('recipients group by mailbox; each endpoint gets one job for its mailboxes'
 
 test('the webhook payload carries the message, its mailboxes and API links', async () => {
   const queued = queuedMessage(fixture, ['bob@example.com'])
-  const { email } = await parseMail(fixture)
-  const message = buildParsedMessage(queued, email)
+  const message = buildParsedMessage(queued, await parseMail(fixture))
   const payload = buildWebhookPayload(message, ['bob@example.com'], ['bob@example.com'])
   assert.equal(payload.type, 'message.received')
   assert.equal(payload.timestamp, queued.receivedAt)
