@@ -10,8 +10,12 @@ import type {
   StoredMessage,
 } from './contracts/message.ts'
 import type { QueuedMessage } from './contracts/queue.ts'
+import { readAuthentication } from './parse/auth-results.ts'
+import { readCalendar } from './parse/calendar.ts'
 import type { CharsetUse } from './parse/charset.ts'
 import type { MailParse, MimePart } from './parse/mime.ts'
+import { stripReply } from './parse/reply.ts'
+import { readBounce, readFeedback } from './parse/reports.ts'
 import { mailboxName } from './store/keys.ts'
 
 // Characters of the text body kept in a summary, enough for a list view.
@@ -62,10 +66,20 @@ function charsetOf(parts: MimePart[], type: string): CharsetUse | null {
   return { charset: first.charset, guessed: used.some((u) => u?.guessed) }
 }
 
+export interface BuildOptions {
+  /** The authserv-id of the mail host's MTA (MAILBRIDGE_AUTHSERV_ID), whose verdicts are trusted. */
+  authservId?: string | undefined
+}
+
 /** The stored form of a parsed message: one per message, whatever its mailboxes. */
-export function buildParsedMessage(queued: QueuedMessage, parse: MailParse): ParsedMessage {
+export function buildParsedMessage(
+  queued: QueuedMessage,
+  parse: MailParse,
+  options: BuildOptions = {},
+): ParsedMessage {
   const { email, parts } = parse
   const parseError = parse.error
+  const headers = email.headers.map(({ originalKey, value }) => ({ name: originalKey, value }))
   const message: ParsedMessage = {
     id: queued.id,
     receivedAt: queued.receivedAt,
@@ -81,7 +95,12 @@ export function buildParsedMessage(queued: QueuedMessage, parse: MailParse): Par
     inReplyTo: email.inReplyTo ?? null,
     text: cut(email.text),
     html: cut(email.html),
-    headers: email.headers.map(({ originalKey, value }) => ({ name: originalKey, value })),
+    strippedText: cut(stripReply(email.text ?? null) ?? undefined),
+    headers,
+    authentication: readAuthentication(headers, options.authservId),
+    bounce: readBounce(parts),
+    feedback: readFeedback(parts),
+    calendar: readCalendar(parts),
     charsets: {
       text: charsetOf(parts, 'text/plain'),
       html: charsetOf(parts, 'text/html'),

@@ -34,6 +34,8 @@ export interface IngestDeps {
   /** Where webhook jobs go. */
   webhookQueueUrl: string
   logger: Logger
+  /** Whose Authentication-Results verdicts are trusted (MAILBRIDGE_AUTHSERV_ID). */
+  authservId?: string | undefined
 }
 
 /** Ingest's dependencies, from the composition root. */
@@ -43,6 +45,7 @@ export function ingestDeps(root: Root, logger = createLogger('ingest')): IngestD
     sqs: root.clients.sqs,
     webhookQueueUrl: root.config.webhookQueue,
     logger,
+    authservId: root.config.authservId,
   }
 }
 
@@ -114,7 +117,7 @@ export async function ingest(
   if (parse.error !== undefined) {
     deps.logger.warn({ messageId: queued.id, err: parse.error }, 'MIME parse incomplete, raw kept')
   }
-  const parsed = buildParsedMessage(queued, parse)
+  const parsed = buildParsedMessage(queued, parse, { authservId: deps.authservId })
   // Bytes, then references, then entries: a listed message can always be read, and its
   // bytes are never deleted while a mailbox refers to them.
   await messages.putBytes(raw, parsed)
