@@ -107,5 +107,11 @@ test('the webhook payload carries the message, its mailboxes and API links', asy
   assert.deepEqual(payload.data.mailboxes, ['bob@example.com'])
   assert.equal(payload.data.links.raw, `/v1/mailboxes/bob%40example.com/messages/${queued.id}/raw`)
   assert.equal('mailbox' in payload.data, false)
+  // The parsed fields ride along: stripped reply, charsets, verdicts and reports.
+  assert.equal(payload.data.strippedText, message.strippedText)
+  assert.deepEqual(payload.data.charsets, message.charsets)
+  for (const key of ['authentication', 'bounce', 'feedback', 'calendar'] as const) {
+    assert.ok(key in payload.data, key)
+  }
   assert.equal(webhookId(queued.id, 'wh_1'), `msg_${queued.id}_wh_1`)
 })
