@@ -78,6 +78,11 @@ export interface Config {
     /** How often the edge reads the published routes again (ms). */
     refreshMs: number
   }
+  /**
+   * The authserv-id the mail host's MTA writes in Authentication-Results (MAILBRIDGE_AUTHSERV_ID):
+   * only its verdicts are trusted. Unset: no verdicts are reported.
+   */
+  authservId: string | undefined
   local: {
     /** Port of the embedded S3/SQS emulator in local mode. */
     emulatorPort: number
@@ -305,6 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         86_400,
       ),
     },
+    authservId: read(source, 'MAILBRIDGE_AUTHSERV_ID')?.toLowerCase(),
     api: {
       host: read(source, 'MAILBRIDGE_API_HOST') ?? '127.0.0.1',
       port: integer(source, 'MAILBRIDGE_API_PORT', 8787, 0, 65535),

@@ -2,7 +2,7 @@
  * The parsed message and its summary: what ingest stores and what the API and webhooks
  * return (shapes in contracts/message.ts). Built from postal-mime's parse, without I/O.
  */
-import PostalMime, { type Address, type Email } from 'postal-mime'
+import type { Address } from 'postal-mime'
 import type {
   MailAddress,
   MessageSummary,
@@ -10,6 +10,12 @@ import type {
   StoredMessage,
 } from './contracts/message.ts'
 import type { QueuedMessage } from './contracts/queue.ts'
+import { readAuthentication } from './parse/auth-results.ts'
+import { readCalendar } from './parse/calendar.ts'
+import type { CharsetUse } from './parse/charset.ts'
+import type { MailParse, MimePart } from './parse/mime.ts'
+import { stripReply } from './parse/reply.ts'
+import { readBounce, readFeedback } from './parse/reports.ts'
 import { mailboxName } from './store/keys.ts'
 
 // Characters of the text body kept in a summary, enough for a list view.
@@ -29,15 +35,7 @@ const SUMMARY_ADDRESS_CHARS = 320
 // there, and said to be; the raw source always has all of it.
 export const BODY_CHARS = 1024 * 1024
 
-/** Parses raw bytes with postal-mime; never throws (a failure is kept in `parseError`). */
-export async function parseMail(raw: Uint8Array): Promise<{ email: Email; error?: string }> {
-  try {
-    return { email: await PostalMime.parse(raw, { attachmentEncoding: 'arraybuffer' }) }
-  } catch (error) {
-    const empty: Email = { headers: [], headerLines: [], attachments: [] }
-    return { email: empty, error: error instanceof Error ? error.message : String(error) }
-  }
-}
+export { type MailParse, parseMail } from './parse/mime.ts'
 
 function flatten(addresses: Address[] | undefined): MailAddress[] {
   const out: MailAddress[] = []
@@ -57,12 +55,31 @@ function cut(body: string | undefined): string | null {
   return body.length > BODY_CHARS ? body.slice(0, BODY_CHARS) : body
 }
 
+/**
+ * How the body of one kind was decoded: the charset of its first part, guessed when any of
+ * its parts was guessed.
+ */
+function charsetOf(parts: MimePart[], type: string): CharsetUse | null {
+  const used = parts.filter((p) => p.contentType === type && p.charset).map((p) => p.charset)
+  const first = used[0]
+  if (first === undefined) return null
+  return { charset: first.charset, guessed: used.some((u) => u?.guessed) }
+}
+
+export interface BuildOptions {
+  /** The authserv-id of the mail host's MTA (MAILBRIDGE_AUTHSERV_ID), whose verdicts are trusted. */
+  authservId?: string | undefined
+}
+
 /** The stored form of a parsed message: one per message, whatever its mailboxes. */
 export function buildParsedMessage(
   queued: QueuedMessage,
-  email: Email,
-  parseError?: string,
+  parse: MailParse,
+  options: BuildOptions = {},
 ): ParsedMessage {
+  const { email, parts } = parse
+  const parseError = parse.error
+  const headers = email.headers.map(({ originalKey, value }) => ({ name: originalKey, value }))
   const message: ParsedMessage = {
     id: queued.id,
     receivedAt: queued.receivedAt,
@@ -81,7 +98,16 @@ export function buildParsedMessage(
     inReplyTo: email.inReplyTo ?? null,
     text: cut(email.text),
     html: cut(email.html),
-    headers: email.headers.map(({ originalKey, value }) => ({ name: originalKey, value })),
+    strippedText: cut(stripReply(email.text ?? null) ?? undefined),
+    headers,
+    authentication: readAuthentication(headers, options.authservId),
+    bounce: readBounce(parts),
+    feedback: readFeedback(parts),
+    calendar: readCalendar(parts),
+    charsets: {
+      text: charsetOf(parts, 'text/plain'),
+      html: charsetOf(parts, 'text/html'),
+    },
     attachments: email.attachments.map((attachment, index) => ({
       index,
       filename: attachment.filename,

@@ -44,6 +44,8 @@ export interface IngestDeps {
   /** Where webhook jobs go. */
   webhookQueueUrl: string
   logger: Logger
+  /** Whose Authentication-Results verdicts are trusted (MAILBRIDGE_AUTHSERV_ID). */
+  authservId?: string | undefined
 }
 
 /** Ingest's dependencies, from the composition root. */
@@ -58,6 +60,7 @@ export function ingestDeps(root: Root, logger = createLogger('ingest')): IngestD
     }),
     webhookQueueUrl: root.config.webhookQueue,
     logger,
+    authservId: root.config.authservId,
   }
 }
 
@@ -85,11 +88,11 @@ export async function ingest(
   const { messages, mailboxes, fingerprints } = deps.stores
   const queued = parseQueuedMessage(body)
   const raw = await loadRaw(queued, deps.stores.objects)
-  const { email, error } = await parseMail(raw)
-  if (error !== undefined) {
-    deps.logger.warn({ messageId: queued.id, err: error }, 'MIME parse failed, raw kept')
+  const parse = await parseMail(raw)
+  if (parse.error !== undefined) {
+    deps.logger.warn({ messageId: queued.id, err: parse.error }, 'MIME parse incomplete, raw kept')
   }
-  const parsed = buildParsedMessage(queued, email, error)
+  const parsed = buildParsedMessage(queued, parse, { authservId: deps.authservId })
   const routes = await deps.routes.table(queued.routesVersion)
   const plan = planDelivery(routes, queued.envelope, parsed.headers)
   batch.routed(plan)

@@ -15,6 +15,7 @@ import { formatIngest, measureIngest } from './ingest.ts'
 import type { Load } from './load.ts'
 import { startLocalModeServer } from './local-mode.ts'
 import { describeMachine, formatMachine } from './machine.ts'
+import { formatParse, measureParse } from './parse.ts'
 import { ensurePeers } from './peers.ts'
 import { readMemory } from './proc.ts'
 import { onCleanup, runOk } from './processes.ts'
@@ -99,6 +100,8 @@ async function main(): Promise<void> {
   const storeApi = await measureStoreApi(scale)
   log('the ingest handler alone, fed SQS events')
   const ingest = await measureIngest(scale)
+  log('ingest parse alone: 10 KB, 1 MB, 50 MB and hostile shapes')
+  const parse = await measureParse()
 
   const minutes = (performance.now() - started) / 60_000
   console.log(
@@ -118,6 +121,8 @@ async function main(): Promise<void> {
       formatStoreApi(storeApi),
       '',
       formatIngest(ingest),
+      '',
+      formatParse(parse),
     ].join('\n'),
   )
 }

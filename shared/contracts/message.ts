@@ -34,6 +34,98 @@ export const AttachmentInfoSchema = z
   .meta({ id: 'AttachmentInfo' })
 export type AttachmentInfo = z.infer<typeof AttachmentInfoSchema>
 
+/** How a body's bytes became text. */
+export const CharsetUseSchema = z
+  .object({
+    /** The charset used, lower-case, e.g. `utf-8`, `iso-2022-jp`, `windows-1252`. */
+    charset: z.string().describe('The charset used, lower-case'),
+    /**
+     * True when the part declared no charset, or one its bytes are not in, and the charset
+     * was detected (valid UTF-8 first, then a detector, windows-1252 last).
+     */
+    guessed: z.boolean().describe('True when detected rather than declared'),
+  })
+  .meta({ id: 'CharsetUse' })
+export type CharsetUse = z.infer<typeof CharsetUseSchema>
+
+/** One method's verdict in an Authentication-Results header (RFC 8601). */
+const MethodResultSchema = z.object({
+  /** `pass`, `fail`, `softfail`, `neutral`, `none`, `temperror`, `permerror`... */
+  result: z.string().describe('pass, fail, softfail, neutral, none, temperror, permerror...'),
+  /** Properties such as `smtp.mailfrom`, `header.d`, `header.s`, `header.from`. */
+  properties: z.record(z.string(), z.string()).describe('e.g. smtp.mailfrom, header.d, header.s'),
+})
+
+/**
+ * SPF, DKIM, DMARC and ARC verdicts, read from the Authentication-Results header that the
+ * mail host's MTA added (its authserv-id is MAILBRIDGE_AUTHSERV_ID); one with another id
+ * may be the sender's own and is ignored.
+ */
+export const AuthenticationSchema = z
+  .object({
+    authservId: z.string().describe('The authserv-id of the trusted header'),
+    spf: MethodResultSchema.nullable(),
+    /** One entry per DKIM signature checked. */
+    dkim: z.array(MethodResultSchema),
+    /** DMARC, with the domain's policy (`p=`) when the MTA noted it. */
+    dmarc: MethodResultSchema.extend({ policy: z.string().nullable() }).nullable(),
+    arc: MethodResultSchema.nullable(),
+  })
+  .meta({ id: 'Authentication' })
+
+/** A delivery status notification (RFC 3464), as data. */
+export const BounceSchema = z
+  .object({
+    reportingMta: z.string().nullable(),
+    recipients: z.array(
+      z.object({
+        /** Final-Recipient, without its address type. */
+        recipient: z.string().nullable(),
+        originalRecipient: z.string().nullable(),
+        /** `failed`, `delayed`, `delivered`, `relayed` or `expanded`. */
+        action: z.string().nullable(),
+        /** Enhanced status code, e.g. `5.1.1`. */
+        status: z.string().nullable().describe('Enhanced status code, e.g. 5.1.1'),
+        /** The remote server's answer (Diagnostic-Code). */
+        diagnostic: z.string().nullable(),
+        remoteMta: z.string().nullable(),
+      }),
+    ),
+    /** Message-ID of the message that bounced, when the report returns its headers. */
+    originalMessageId: z.string().nullable(),
+  })
+  .meta({ id: 'Bounce' })
+
+/** A feedback report (ARF, RFC 5965): a complaint, as data. */
+export const FeedbackSchema = z
+  .object({
+    /** `abuse`, `fraud`, `virus`, `not-spam`, `other`... */
+    feedbackType: z.string().nullable(),
+    userAgent: z.string().nullable(),
+    originalMailFrom: z.string().nullable(),
+    originalRcptTo: z.array(z.string()),
+    arrivalDate: z.string().nullable(),
+    sourceIp: z.string().nullable(),
+    reportedDomain: z.string().nullable(),
+    originalMessageId: z.string().nullable(),
+  })
+  .meta({ id: 'Feedback' })
+
+/** A calendar invite (text/calendar): its method and first event. The part stays an attachment. */
+export const CalendarSchema = z
+  .object({
+    /** REQUEST, REPLY, CANCEL, PUBLISH... */
+    method: z.string().nullable(),
+    summary: z.string().nullable(),
+    /** DTSTART as written, e.g. `20240105T090000Z`, with `(TZID)` when it names one. */
+    start: z.string().nullable(),
+    end: z.string().nullable(),
+    uid: z.string().nullable(),
+    location: z.string().nullable(),
+    organizer: z.string().nullable(),
+  })
+  .meta({ id: 'Calendar' })
+
 /** The envelope as one mailbox saw it. */
 const EnvelopeSchema = z.object({
   /** MAIL FROM, `""` for the null sender of bounces. */
@@ -69,6 +161,28 @@ export const ParsedMessageSchema = z.object({
   text: z.string().nullable(),
   /** The HTML body; its first BODY_CHARS characters when `truncated` says so. */
   html: z.string().nullable(),
+  /** The charsets the text and HTML bodies were decoded with; null where there is no such body. */
+  charsets: z
+    .object({ text: CharsetUseSchema.nullable(), html: CharsetUseSchema.nullable() })
+    .optional()
+    .describe('Charsets the bodies were decoded with (absent on messages stored before it)'),
+  /**
+   * The new text of a reply: the text body without the quoted history and the signature
+   * (Postmark's StrippedTextReply); null when there is no text body.
+   */
+  strippedText: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('The reply without quoted history and signature'),
+  /** Verdicts of the mail host's own MTA; null when none was found or no authserv-id is set. */
+  authentication: AuthenticationSchema.nullable().optional(),
+  /** Set when the message is a delivery status notification. */
+  bounce: BounceSchema.nullable().optional(),
+  /** Set when the message is a feedback report (complaint). */
+  feedback: FeedbackSchema.nullable().optional(),
+  /** Set when the message carries a calendar invite. */
+  calendar: CalendarSchema.nullable().optional(),
   /** Set only when a body was cut at BODY_CHARS characters; the raw source has all of it. */
   truncated: z
     .object({ text: z.boolean(), html: z.boolean() })
@@ -79,8 +193,14 @@ export const ParsedMessageSchema = z.object({
     .array(z.object({ name: z.string(), value: z.string() }))
     .describe('Every header in order, value decoded'),
   attachments: z.array(AttachmentInfoSchema),
-  /** Set when the MIME structure could not be parsed: the raw message is still stored. */
-  parseError: z.string().optional().describe('Set when the MIME structure could not be parsed'),
+  /**
+   * Set when the MIME structure could not be parsed whole, or a parse limit was reached:
+   * everything read before that point is kept beside it, and the raw message is stored.
+   */
+  parseError: z
+    .string()
+    .optional()
+    .describe('Set when the structure could not be parsed whole; what was read is kept'),
 })
 export type ParsedMessage = z.infer<typeof ParsedMessageSchema>
 

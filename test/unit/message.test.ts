@@ -11,9 +11,9 @@ const fixture = readFileSync(new URL('../fixtures/simple.eml', import.meta.url))
 
 test('a parsed message keeps addresses, decoded subject, text and attachment metadata', async () => {
   const queued = queuedMessage(fixture, ['Bob@example.com', 'carol@example.com'])
-  const { email, error } = await parseMail(fixture)
-  assert.equal(error, undefined)
-  const parsed = buildParsedMessage(queued, email)
+  const parse = await parseMail(fixture)
+  assert.equal(parse.error, undefined)
+  const parsed = buildParsedMessage(queued, parse)
   const message = inMailbox(parsed, { mailbox: 'bob@example.com', seen: false })
   assert.deepEqual(message.from, { address: 'alice@example.net', name: 'Alice Example' })
   assert.deepEqual(
@@ -52,8 +52,7 @@ test('a summary stays small whatever the headers: it is an item of the mailbox i
   const raw = Buffer.from(
     `To: ${to}\r\nSubject: ${'long '.repeat(50_000)}\r\n\r\n${'word '.repeat(100_000)}\r\n`,
   )
-  const { email } = await parseMail(raw)
-  const parsed = buildParsedMessage(queuedMessage(raw, ['a@x.test']), email)
+  const parsed = buildParsedMessage(queuedMessage(raw, ['a@x.test']), await parseMail(raw))
   assert.equal(parsed.to.length, 2000, 'the message keeps every address')
 
   const summary = summarize(parsed, 'a@x.test')
@@ -66,8 +65,7 @@ test('a summary stays small whatever the headers: it is an item of the mailbox i
 
 test('bytes that are no MIME at all still give a stored message', async () => {
   const raw = Buffer.from([0, 255, 10, 13, 0x80, 0x41])
-  const { email } = await parseMail(raw)
-  const message = buildParsedMessage(queuedMessage(raw, ['a@x.test']), email)
+  const message = buildParsedMessage(queuedMessage(raw, ['a@x.test']), await parseMail(raw))
   assert.equal(message.size, 6)
   assert.equal(message.subject, null)
 })
@@ -115,8 +113,7 @@ test('recipients group by mailbox, each once; each endpoint gets one job for its
 
 test('the webhook payload carries the message, its mailboxes and API links', async () => {
   const queued = queuedMessage(fixture, ['bob@example.com'])
-  const { email } = await parseMail(fixture)
-  const message = buildParsedMessage(queued, email)
+  const message = buildParsedMessage(queued, await parseMail(fixture))
   const payload = buildWebhookPayload(message, ['bob@example.com'], ['bob@example.com'])
   assert.equal(payload.type, 'message.received')
   assert.equal(payload.timestamp, queued.receivedAt)
@@ -126,5 +123,11 @@ test('the webhook payload carries the message, its mailboxes and API links', asy
   assert.equal(payload.data.links?.raw, `/v1/mailboxes/bob%40example.com/messages/${queued.id}/raw`)
   assert.equal(payload.data.mailboxHash, null)
   assert.equal('mailbox' in payload.data, false)
+  // The parsed fields ride along: stripped reply, charsets, verdicts and reports.
+  assert.equal(payload.data.strippedText, message.strippedText)
+  assert.deepEqual(payload.data.charsets, message.charsets)
+  for (const key of ['authentication', 'bounce', 'feedback', 'calendar'] as const) {
+    assert.ok(key in payload.data, key)
+  }
   assert.equal(webhookId(queued.id, 'wh_1'), `msg_${queued.id}_wh_1`)
 })
