@@ -58,7 +58,18 @@ export interface Config {
     /** Where /healthz and /metrics listen, or undefined when MAILBRIDGE_EDGE_HTTP_PORT is `off`. */
     http: { host: string; port: number } | undefined
   }
-  api: { host: string; port: number; key: string | undefined }
+  api: {
+    host: string
+    port: number
+    /** The key itself (MAILBRIDGE_API_KEY), for local mode; unset in Lambda. */
+    key: string | undefined
+    /**
+     * ARN or name of the Secrets Manager secret holding the key (MAILBRIDGE_API_KEY_SECRET),
+     * as serverless.yml sets it: the key is read from there once per cold start, and wins
+     * over `key`.
+     */
+    keySecret: string | undefined
+  }
   local: {
     /** Port of the embedded S3/SQS emulator in local mode. */
     emulatorPort: number
@@ -264,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: read(source, 'MAILBRIDGE_API_HOST') ?? '127.0.0.1',
       port: integer(source, 'MAILBRIDGE_API_PORT', 8787, 0, 65535),
       key: read(source, 'MAILBRIDGE_API_KEY'),
+      keySecret: read(source, 'MAILBRIDGE_API_KEY_SECRET'),
     },
     local: {
       emulatorPort: integer(source, 'MAILBRIDGE_EMULATOR_PORT', 4566, 0, 65535),
