@@ -1,6 +1,7 @@
 /**
- * `npm run build`: one minified ESM bundle per Lambda function (esbuild), in
- * dist/{name}/index.mjs, as serverless.yml packages them, and the edge's command line
+ * `npm run build`: one minified, tree-shaken ESM bundle per Lambda function (esbuild), in
+ * dist/{name}/index.mjs, as serverless.yml packages them (its source map beside it as
+ * index.mjs.map, which the zip leaves out: decode a Lambda stack trace with it), and the edge's command line
  * (edge/ops/cli.ts) in dist/edge/cli.mjs (with its worker thread's dist/edge/queue-worker.mjs,
  * which it loads from beside itself), which bin/mailbridge runs when it is newer than the
  * sources (about 30 MB less memory than compiling the TypeScript at start with tsx). Prints
@@ -10,6 +11,7 @@ import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { build } from 'esbuild'
+import { BUNDLE_OPTIONS } from './bundle-options.ts'
 
 // `--outdir DIR` builds elsewhere than dist/ (the tests do, leaving the checkout alone).
 const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } })
@@ -57,20 +59,14 @@ const BUNDLES = [
 for (const { name, entry, target, minify = true, ...bundle } of BUNDLES) {
   const outfile = join(outdir, bundle.outfile)
   await build({
+    ...BUNDLE_OPTIONS,
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    platform: 'node',
     target,
-    format: 'esm',
     minify,
-    sourcemap: 'linked',
-    // The AWS SDK is bundled too: the runtime's copy is not pinned to our version.
-    // Some dependencies are CommonJS and call require() for Node built-ins.
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-    logLevel: 'warning',
+    // A function's map stays out of its zip and out of its cold start (`external` writes it
+    // without a sourceMappingURL); the edge's is linked, for its logs' stack traces.
+    sourcemap: minify ? 'external' : 'linked',
   })
   const kib = (statSync(outfile).size / 1024).toFixed(0)
   console.log(`${name.padEnd(8)} ${outfile.padEnd(26)} ${kib.padStart(6)} KiB`)

@@ -65,7 +65,18 @@ export interface Config {
      */
     transactionTimeoutSeconds: number
   }
-  api: { host: string; port: number; key: string | undefined }
+  api: {
+    host: string
+    port: number
+    /** The key itself (MAILBRIDGE_API_KEY), for local mode; unset in Lambda. */
+    key: string | undefined
+    /**
+     * ARN or name of the Secrets Manager secret holding the key (MAILBRIDGE_API_KEY_SECRET),
+     * as serverless.yml sets it: the key is read from there once per cold start, and wins
+     * over `key`.
+     */
+    keySecret: string | undefined
+  }
   routing: {
     /**
      * Plus-address delimiters (MAILBRIDGE_RECIPIENT_DELIMITER): `bob+tag@x` is bob's mail,
@@ -315,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: read(source, 'MAILBRIDGE_API_HOST') ?? '127.0.0.1',
       port: integer(source, 'MAILBRIDGE_API_PORT', 8787, 0, 65535),
       key: read(source, 'MAILBRIDGE_API_KEY'),
+      keySecret: read(source, 'MAILBRIDGE_API_KEY_SECRET'),
     },
     routing: {
       delimiters: delimiters(source, 'MAILBRIDGE_RECIPIENT_DELIMITER'),

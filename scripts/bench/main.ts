@@ -2,13 +2,15 @@
  * `npm run bench [-- --scale 0.2]`: the edge against Dovecot LMTP on this machine, under the
  * same `smtp-source -L` load, with the same latency probe, each server in its own processes.
  * Installs what it needs, starts and stops every peer itself, and prints one table, the
- * 50 MB measurement and the targets, then the store's two sections: API reads in local mode
- * (store-api.ts) and the ingest handler alone (ingest.ts), each with a table of its own. Exits 0 whatever the numbers (it measures, it does not
- * judge); 1 when something broke (a peer did not start, a message went missing); 130 on
+ * 50 MB measurement and the targets, then three sections, each with a table of its own: API
+ * reads in local mode (store-api.ts), the ingest handler alone (ingest.ts) and each Lambda
+ * function's cold start (cold-start.ts). Exits 0 whatever the numbers (it measures, it does
+ * not judge); 1 when something broke (a peer did not start, a message went missing); 130 on
  * Ctrl-C. See BENCHMARKS.md for what each column means.
  */
 import { fileURLToPath } from 'node:url'
 import { measureBigMessage } from './big-message.ts'
+import { formatColdStart, measureColdStart } from './cold-start.ts'
 import { EDGE_BUNDLE } from './edge-process.ts'
 import { startEmulator } from './emulator.ts'
 import { formatIngest, measureIngest } from './ingest.ts'
@@ -102,6 +104,8 @@ async function main(): Promise<void> {
   const ingest = await measureIngest(scale)
   log('ingest parse alone: 10 KB, 1 MB, 50 MB and hostile shapes')
   const parse = await measureParse()
+  log('cold start of each Lambda function, beside its SDK clients alone')
+  const coldStart = await measureColdStart()
 
   const minutes = (performance.now() - started) / 60_000
   console.log(
@@ -123,6 +127,7 @@ async function main(): Promise<void> {
       formatIngest(ingest),
       '',
       formatParse(parse),
+      formatColdStart(coldStart),
     ].join('\n'),
   )
 }

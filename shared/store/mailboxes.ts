@@ -290,10 +290,18 @@ export class MailboxStore {
     return out
   }
 
-  /** A mailbox's counters; zero for one that never got mail. */
+  /**
+   * A mailbox's counters; zero for one that never got mail. Only those attributes are
+   * read: the edge's policy (quotas) allows no other.
+   */
   async counters(mailbox: string): Promise<Mailbox> {
     const { Item } = await this.table.doc.send(
-      new GetCommand({ TableName: this.table.name, Key: keys.mailboxMeta(mailbox) }),
+      new GetCommand({
+        TableName: this.table.name,
+        Key: keys.mailboxMeta(mailbox),
+        ProjectionExpression: 'messages, #bytes, unseen',
+        ExpressionAttributeNames: { '#bytes': 'bytes' },
+      }),
     )
     return toMailbox(mailbox, Item)
   }

@@ -1,48 +1,15 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
-import { handle, type LambdaEvent } from 'hono/aws-lambda'
+import { handle } from 'hono/aws-lambda'
 import { createApp } from '../../functions/api/app.ts'
 import type { QueuedMessage } from '../../shared/contracts/queue.ts'
 import { ConfigError } from '../../shared/errors.ts'
 import { newMessageId } from '../../shared/message-id.ts'
 import { type Emulator, ingestMessages, startEmulator } from '../helpers/emulator.ts'
+import { apiGatewayEvent } from '../helpers/factories.ts'
 
 const API_KEY = 'test-key-lambda'
-
-type ApiGatewayEventV2 = Extract<LambdaEvent, { rawPath: string }>
-
-/** An API Gateway HTTP API (payload format 2.0) event, as the $default stage sends it. */
-function apiGatewayEvent(
-  method: string,
-  path: string,
-  options: { query?: string; headers?: Record<string, string>; body?: string } = {},
-): ApiGatewayEventV2 {
-  const now = Date.now()
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: path,
-    rawQueryString: options.query ?? '',
-    headers: { host: 'api.example.com', 'user-agent': 'test', ...options.headers },
-    body: options.body === undefined ? null : Buffer.from(options.body).toString('base64'),
-    isBase64Encoded: options.body !== undefined,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      authentication: null,
-      authorizer: {},
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'test' },
-      requestId: 'request-1',
-      routeKey: '$default',
-      stage: '$default',
-      time: new Date(now).toUTCString(),
-      timeEpoch: now,
-    },
-  }
-}
 
 describe('api: Lambda adapter (API Gateway v2)', () => {
   let emulator: Emulator

@@ -1,0 +1,44 @@
+/**
+ * The esbuild options every bundle shares: `npm run build` (build.ts) and the bench's
+ * baseline bundles (bench/cold-start.ts), so that both are built alike.
+ */
+import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
+import type { BuildOptions, Plugin } from 'esbuild'
+
+// zod's `locales` namespace (zod/v4/locales/index.js) holds every language's error
+// messages, 258 KB of each bundle, and nothing here calls z.config(z.locales.xx()): this
+// plugin leaves English alone in it, the default zod registers itself.
+const ZOD_LOCALES_IMPORT = /^\.\.\/locales\/index\.js$/
+const ZOD_ENGLISH = createRequire(import.meta.url).resolve('zod/v4/locales/en.js')
+
+export const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(plugin) {
+    plugin.onResolve({ filter: ZOD_LOCALES_IMPORT }, ({ importer }) =>
+      importer.includes('/node_modules/zod/')
+        ? { path: 'locales', namespace: 'zod-en' }
+        : undefined,
+    )
+    plugin.onLoad({ filter: /.*/, namespace: 'zod-en' }, () => ({
+      contents: `export { default as en } from ${JSON.stringify(ZOD_ENGLISH)}`,
+      resolveDir: dirname(ZOD_ENGLISH),
+    }))
+  },
+}
+
+export const BUNDLE_OPTIONS: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  // The AWS SDK ships ES modules under `module`: tree-shaken, its bundle is a third smaller
+  // than from the CommonJS `main` that esbuild picks first for Node.
+  mainFields: ['module', 'main'],
+  plugins: [zodEnglishOnly],
+  // The AWS SDK is bundled too: the runtime's copy is not pinned to our version.
+  // Some dependencies are CommonJS and call require() for Node built-ins.
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
+  logLevel: 'warning',
+}

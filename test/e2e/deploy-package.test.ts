@@ -1,0 +1,478 @@
+/**
+ * `npm run package` without an AWS account: the stack is packaged once (bundles, then
+ * `osls package`, offline, no credentials), then the CloudFormation template is held to
+ * issue 12's list, and each function's zip is unzipped and run in a fresh Node process
+ * against the local emulators with the events Lambda sends: an SQS batch for ingest and
+ * deliver, an API Gateway v2 request for the API.
+ */
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs'
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda'
+import { Webhook } from 'standardwebhooks'
+import { invokeArtifact } from '../helpers/artifact.ts'
+import { type Emulator, startEmulator } from '../helpers/emulator.ts'
+import { apiGatewayEvent, queuedMessage, sqsEvent, sqsRecord } from '../helpers/factories.ts'
+import {
+  type PackagedStack,
+  packageStack,
+  type Resource,
+  refName,
+  resourcesOf,
+  type Statement,
+  statementsOf,
+} from '../helpers/stack.ts'
+import { readZip } from '../helpers/zip.ts'
+
+const FUNCTIONS = ['ingest', 'deliver', 'api'] as const
+// The issue's target for each function's zip (bytes).
+const MAX_ZIP_BYTES = 1024 * 1024
+// AWS: a queue's visibility timeout at least six times its function's timeout.
+const VISIBILITY_PER_TIMEOUT = 6
+// Node.js versions Lambda runs that the bundles target (node22 in scripts/build.ts).
+const MIN_NODE_RUNTIME = 22
+
+let dir: string
+let stack: PackagedStack
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mailbridge-stack-'))
+  stack = await packageStack(dir)
+})
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** Logical id of a function's resources: `ingest` → `Ingest`. */
+function logicalId(name: string): string {
+  return name[0]?.toUpperCase() + name.slice(1)
+}
+
+function resource(id: string): Resource {
+  const found = stack.template.Resources[id]
+  assert.ok(found, `the template has ${id}`)
+  return found
+}
+
+function props(id: string): Record<string, unknown> {
+  return resource(id).Properties
+}
+
+/** Every statement of the role that a function runs as. */
+function roleStatements(name: string): Statement[] {
+  const role = refName(props(`${logicalId(name)}LambdaFunction`).Role).replace(/\.Arn$/, '')
+  const { Policies } = props(role) as { Policies: { PolicyDocument: unknown }[] }
+  return Policies.flatMap((policy) => statementsOf(policy.PolicyDocument))
+}
+
+/** The resources that `action` is allowed on, in a function's role. */
+function allowed(name: string, action: string): string[] {
+  return roleStatements(name)
+    .filter((statement) => statement.Effect === 'Allow' && statement.actions.includes(action))
+    .flatMap((statement) => statement.resources)
+}
+
+describe('the packaged template', () => {
+  it('runs each function on Node.js 22 or newer, arm64, with its own role and a log retention', () => {
+    const roles = new Set<string>()
+    for (const name of FUNCTIONS) {
+      const fn = props(`${logicalId(name)}LambdaFunction`)
+      const runtime = /^nodejs(\d+)\.x$/.exec(String(fn.Runtime))
+      assert.ok(runtime && Number(runtime[1]) >= MIN_NODE_RUNTIME, `${name}: ${fn.Runtime}`)
+      assert.deepEqual(fn.Architectures, ['arm64'], name)
+      roles.add(refName(fn.Role))
+      assert.ok(Number(props(`${logicalId(name)}LogGroup`).RetentionInDays) > 0, name)
+    }
+    assert.equal(roles.size, FUNCTIONS.length, `one role per function: ${[...roles]}`)
+    assert.deepEqual(resourcesOf(stack.template, 'AWS::IAM::Role').length, FUNCTIONS.length)
+  })
+
+  it('gives no function a * action or a * resource', () => {
+    for (const name of FUNCTIONS) {
+      for (const { actions, resources } of roleStatements(name)) {
+        for (const action of actions) assert.doesNotMatch(action, /\*/, `${name}: ${action}`)
+        for (const arn of resources) {
+          assert.notEqual(arn, '*', `${name}: a statement on every resource`)
+          // A resource of the stack, narrowed at most to a key prefix of the bucket.
+          assert.match(
+            arn,
+            /^[A-Za-z]+(\.Arn)?$|^MailBucket\.Arn\/[a-z]+\/\*|^MailBucket\.Arn\/routes\/routes\.json$/,
+            name,
+          )
+        }
+      }
+    }
+  })
+
+  it('lets each function do only what its code does', () => {
+    // ingest: reads what the edge staged, writes messages, queues webhook jobs.
+    assert.deepEqual(allowed('ingest', 's3:GetObject'), [
+      'MailBucket.Arn/incoming/*',
+      'MailBucket.Arn/routes/routes.json',
+    ])
+    assert.deepEqual(allowed('ingest', 's3:PutObject'), ['MailBucket.Arn/messages/*'])
+    assert.deepEqual(allowed('ingest', 's3:DeleteObject'), [])
+    assert.deepEqual(allowed('ingest', 'sqs:SendMessage'), ['WebhookQueue.Arn'])
+    assert.deepEqual(allowed('ingest', 'sqs:ReceiveMessage'), ['IngestQueue.Arn'])
+    assert.deepEqual(allowed('ingest', 'dynamodb:DeleteItem'), [])
+    // deliver: reads parses and the delivery state; writes nothing but that state.
+    assert.deepEqual(allowed('deliver', 's3:GetObject'), ['MailBucket.Arn/messages/*.json'])
+    assert.deepEqual(allowed('deliver', 's3:PutObject'), [])
+    assert.deepEqual(allowed('deliver', 's3:DeleteObject'), [])
+    assert.deepEqual(allowed('deliver', 'sqs:SendMessage'), [])
+    assert.deepEqual(allowed('deliver', 'sqs:ReceiveMessage'), ['WebhookQueue.Arn'])
+    assert.deepEqual(allowed('deliver', 'dynamodb:PutItem'), [])
+    assert.deepEqual(allowed('deliver', 'dynamodb:DeleteItem'), [])
+    // api: reads and deletes messages, never the edge's incoming/, never a queue.
+    assert.deepEqual(allowed('api', 's3:DeleteObject'), ['MailBucket.Arn/messages/*'])
+    // api: publishes the route snapshot, and writes nothing else of the bucket.
+    assert.deepEqual(allowed('api', 's3:PutObject'), ['MailBucket.Arn/routes/routes.json'])
+    assert.deepEqual(allowed('api', 'sqs:SendMessage'), [])
+    assert.deepEqual(allowed('api', 'secretsmanager:GetSecretValue'), ['ApiKeySecret'])
+    for (const name of ['ingest', 'deliver'] as const) {
+      assert.deepEqual(allowed(name, 'secretsmanager:GetSecretValue'), [], name)
+    }
+    // Every table statement is held to the partition keys the function uses.
+    for (const name of FUNCTIONS) {
+      for (const statement of roleStatements(name)) {
+        if (!statement.actions.some((action) => action.startsWith('dynamodb:'))) continue
+        const leading = statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']
+        assert.ok(Array.isArray(leading) && leading.length > 0, `${name}: LeadingKeys`)
+      }
+    }
+    assert.ok(
+      !roleStatements('deliver')
+        .flatMap((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? [])
+        .some((key) => key === 'mbx#*' || key === 'rcv#*'),
+      'deliver reads no mailbox and no fingerprint',
+    )
+  })
+
+  it('takes the API key from a secret that the stack generates, never a plain variable', () => {
+    const secret = props('ApiKeySecret')
+    assert.equal(resource('ApiKeySecret').Type, 'AWS::SecretsManager::Secret')
+    assert.ok(secret.GenerateSecretString, 'the stack generates the key')
+    for (const name of FUNCTIONS) {
+      const { Variables } = props(`${logicalId(name)}LambdaFunction`).Environment as {
+        Variables: Record<string, unknown>
+      }
+      assert.equal(Variables.MAILBRIDGE_API_KEY, undefined, name)
+      for (const value of Object.values(Variables)) {
+        assert.equal(typeof value, 'object', `${name}: only references, no literal setting`)
+      }
+    }
+    const { Variables } = props('ApiLambdaFunction').Environment as {
+      Variables: Record<string, unknown>
+    }
+    assert.equal(refName(Variables.MAILBRIDGE_API_KEY_SECRET), 'ApiKeySecret')
+  })
+
+  it('reports partial batch failures, batches with a window and bounds the concurrency', () => {
+    const mappings = resourcesOf(stack.template, 'AWS::Lambda::EventSourceMapping')
+    assert.equal(mappings.length, 2)
+    for (const [id, { Properties: p }] of mappings) {
+      assert.deepEqual(p.FunctionResponseTypes, ['ReportBatchItemFailures'], id)
+      assert.ok(Number(p.BatchSize) >= 1, `${id}: batch size`)
+      assert.ok(p.MaximumBatchingWindowInSeconds !== undefined, `${id}: batching window`)
+      const { MaximumConcurrency } = p.ScalingConfig as { MaximumConcurrency: number }
+      assert.ok(MaximumConcurrency >= 2, `${id}: maximum concurrency`)
+    }
+  })
+
+  it('gives each queue a dead-letter queue, a redrive policy and 6× its function timeout', () => {
+    const mappings = resourcesOf(stack.template, 'AWS::Lambda::EventSourceMapping')
+    for (const [, { Properties: p }] of mappings) {
+      const queue = refName(p.EventSourceArn).replace(/\.Arn$/, '')
+      const fn = props(refName(p.FunctionName).replace(/\.Arn$/, ''))
+      const { VisibilityTimeout, RedrivePolicy } = props(queue) as {
+        VisibilityTimeout: number
+        RedrivePolicy: { deadLetterTargetArn: unknown; maxReceiveCount: number }
+      }
+      assert.ok(
+        VisibilityTimeout >= VISIBILITY_PER_TIMEOUT * Number(fn.Timeout),
+        `${queue}: visibility ${VisibilityTimeout} s, function timeout ${fn.Timeout} s`,
+      )
+      const dlq = refName(RedrivePolicy.deadLetterTargetArn).replace(/\.Arn$/, '')
+      assert.equal(resource(dlq).Type, 'AWS::SQS::Queue', `${queue}: dead-letter queue`)
+      assert.ok(RedrivePolicy.maxReceiveCount >= 1, queue)
+    }
+  })
+
+  it('alarms on every dead-letter queue, the oldest ingest message and function errors', () => {
+    const alarms = resourcesOf(stack.template, 'AWS::CloudWatch::Alarm').map(([, a]) => {
+      const p = a.Properties as {
+        MetricName: string
+        Dimensions: { Name: string; Value: unknown }[]
+        AlarmActions: unknown
+      }
+      return { metric: p.MetricName, on: refName(p.Dimensions[0]?.Value), actions: p.AlarmActions }
+    })
+    const alarmed = (metric: string) => alarms.filter((a) => a.metric === metric).map((a) => a.on)
+    const queues = resourcesOf(stack.template, 'AWS::SQS::Queue')
+    const dlqs = queues
+      .map(
+        ([, q]) =>
+          (q.Properties.RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined)
+            ?.deadLetterTargetArn,
+      )
+      .filter((arn) => arn !== undefined)
+      .map((arn) => refName(arn).replace(/\.Arn$/, ''))
+    assert.equal(dlqs.length, 2)
+    assert.deepEqual(
+      alarmed('ApproximateNumberOfMessagesVisible').sort(),
+      dlqs.map((q) => `${q}.QueueName`).sort(),
+    )
+    assert.deepEqual(alarmed('ApproximateAgeOfOldestMessage'), ['IngestQueue.QueueName'])
+    assert.deepEqual(
+      alarmed('Errors').sort(),
+      FUNCTIONS.map((name) => `${logicalId(name)}LambdaFunction`).sort(),
+    )
+    // Each goes to the SNS topic that exists only when an alarm e-mail is given.
+    assert.equal(resource('AlarmTopic').Condition, 'HasAlarmEmail')
+    assert.ok(stack.template.Conditions?.HasAlarmEmail)
+    for (const alarm of alarms) {
+      assert.deepEqual(alarm.actions, {
+        'Fn::If': ['HasAlarmEmail', [{ Ref: 'AlarmTopic' }], { Ref: 'AWS::NoValue' }],
+      })
+    }
+  })
+
+  it('keeps the bucket private, encrypted and TLS-only', () => {
+    const bucket = props('MailBucket')
+    assert.deepEqual(bucket.PublicAccessBlockConfiguration, {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    })
+    const { ServerSideEncryptionConfiguration: sse } = bucket.BucketEncryption as {
+      ServerSideEncryptionConfiguration: {
+        ServerSideEncryptionByDefault: { SSEAlgorithm: string }
+      }[]
+    }
+    assert.ok(sse[0]?.ServerSideEncryptionByDefault.SSEAlgorithm)
+    const [policy] = resourcesOf(stack.template, 'AWS::S3::BucketPolicy')
+      .map(([, p]) => p.Properties)
+      .filter((p) => refName(p.Bucket) === 'MailBucket')
+    assert.ok(policy, 'the bucket has a policy')
+    const deny = statementsOf(policy.PolicyDocument).find((s) => s.Effect === 'Deny')
+    assert.deepEqual(deny?.actions, ['s3:*'])
+    assert.deepEqual(deny?.resources, ['MailBucket.Arn', 'MailBucket.Arn/*'])
+    assert.deepEqual(deny?.Condition, { Bool: { 'aws:SecureTransport': 'false' } })
+  })
+
+  it('keeps the table on demand, with point-in-time recovery and TTL', () => {
+    const table = props('MailTable')
+    assert.equal(table.BillingMode, 'PAY_PER_REQUEST')
+    assert.deepEqual(table.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true })
+    assert.deepEqual(table.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true })
+  })
+
+  it('gives the edge a policy to queue and stage mail, and outputs what the edge and users need', () => {
+    const statements = statementsOf(props('EdgePolicy').PolicyDocument)
+    assert.deepEqual(
+      statements.map((s) => [s.actions.sort(), s.resources]),
+      [
+        [['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], ['IngestQueue.Arn']],
+        [
+          ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'],
+          ['MailBucket.Arn/incoming/*'],
+        ],
+        [['s3:GetObject'], ['MailBucket.Arn/routes/routes.json']],
+        [['dynamodb:GetItem'], ['MailTable.Arn']],
+      ],
+    )
+    // The table read is held to the counters of mailboxes: no summary, no endpoint secret.
+    const read = statements[3]?.Condition
+    assert.deepEqual(read?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'], ['mbx#*'])
+    assert.deepEqual(read?.['ForAllValues:StringLike']?.['dynamodb:Attributes'], [
+      'messages',
+      'bytes',
+      'unseen',
+    ])
+    assert.deepEqual(read?.StringEqualsIfExists, { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' })
+    for (const output of [
+      'HttpApiUrl',
+      'IngestQueueUrl',
+      'BucketName',
+      'EdgePolicyArn',
+      'ApiKeySecretArn',
+    ]) {
+      assert.ok(stack.template.Outputs[output], `output ${output}`)
+    }
+  })
+
+  it('zips each function alone, under 1 MB, without its source map', async () => {
+    assert.deepEqual([...stack.zips.keys()].sort(), [...FUNCTIONS].sort())
+    for (const name of FUNCTIONS) {
+      const zip = stack.zips.get(name) as string
+      assert.ok(readFileSync(zip).length < MAX_ZIP_BYTES, `${name}.zip under 1 MB`)
+      const files = await readZip(zip)
+      assert.deepEqual([...files.keys()], [`dist/${name}/index.mjs`])
+      const code = files.get(`dist/${name}/index.mjs`)?.toString('utf8') ?? ''
+      assert.doesNotMatch(code, /sourceMappingURL/, name)
+    }
+  })
+})
+
+describe('the packaged functions, each run from its zip', () => {
+  const API_KEY = 'k'.repeat(48)
+  const SECRET_ARN =
+    'arn:aws:secretsmanager:us-east-1:000000000000:secret:mailbridge/prod/api-key-AbCdEf'
+  const MAILBOX = 'someone@deploy.test'
+  let emulator: Emulator
+  let run: string
+  // A stand-in for Secrets Manager's GetSecretValue (JSON 1.1 protocol), on loopback.
+  let secrets: Server
+  const secretRequests: IncomingHttpHeaders[] = []
+  // The webhook receiver that deliver posts to.
+  let receiver: Server
+  const received: { headers: IncomingHttpHeaders; body: string }[] = []
+
+  before(async () => {
+    emulator = await startEmulator()
+    run = join(dir, 'run')
+    for (const [name, zip] of stack.zips) {
+      for (const [file, bytes] of await readZip(zip)) {
+        const path = join(run, name, file)
+        await mkdir(dirname(path), { recursive: true })
+        await writeFile(path, bytes)
+      }
+    }
+    secrets = await listen((request, body) => {
+      secretRequests.push(request.headers)
+      const { SecretId } = JSON.parse(body) as { SecretId: string }
+      const found = request.headers['x-amz-target'] === 'secretsmanager.GetSecretValue'
+      return found && SecretId === SECRET_ARN
+        ? [200, { ARN: SECRET_ARN, Name: 'mailbridge/prod/api-key', SecretString: API_KEY }]
+        : [400, { __type: 'ResourceNotFoundException', message: `no secret ${SecretId}` }]
+    })
+    receiver = await listen((request, body) => {
+      received.push({ headers: request.headers, body })
+      return [200, {}]
+    })
+  })
+
+  after(async () => {
+    await emulator?.stop()
+    secrets?.close()
+    receiver?.close()
+  })
+
+  /** The environment Lambda would give `name`, pointed at the emulators. */
+  function lambdaEnv(name: string): NodeJS.ProcessEnv {
+    return {
+      PATH: process.env.PATH,
+      ...emulator.env(),
+      AWS_ENDPOINT_URL_DYNAMODB: emulator.config.aws.dynamodbEndpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: url(secrets),
+      AWS_LAMBDA_FUNCTION_NAME: `mailbridge-prod-${name}`,
+      MAILBRIDGE_TABLE: emulator.config.table,
+      MAILBRIDGE_WEBHOOK_QUEUE: emulator.webhookQueueUrl,
+      MAILBRIDGE_API_KEY_SECRET: SECRET_ARN,
+      LOG_LEVEL: 'warn',
+    }
+  }
+
+  function invoke(name: string, events: unknown[]) {
+    return invokeArtifact(join(run, name, `dist/${name}/index.mjs`), events, lambdaEnv(name))
+  }
+
+  it('takes mail in through ingest, posts its webhook through deliver, lists it through the API', async () => {
+    // Prepare: an endpoint for the mailbox, through the API (its key from the secret).
+    const auth = { authorization: `Bearer ${API_KEY}` }
+    const [refused, created] = (await invoke('api', [
+      apiGatewayEvent('GET', '/v1/webhooks'),
+      apiGatewayEvent('POST', '/v1/webhooks', {
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `${url(receiver)}/hook`, mailbox: MAILBOX }),
+      }),
+    ])) as { statusCode: number; body: string }[]
+    assert.equal(refused?.statusCode, 401)
+    assert.equal(created?.statusCode, 201, created?.body)
+    const { secret } = JSON.parse(created?.body ?? '{}') as { secret: string }
+    assert.equal(secretRequests.length, 1, 'the key is read once per cold start')
+    assert.match(String(secretRequests[0]?.authorization), /^AWS4-HMAC-SHA256 /)
+
+    // Act: an SQS batch into ingest, then the webhook job it queued into deliver.
+    const queued = queuedMessage(
+      'From: a@example.net\r\nTo: someone@deploy.test\r\nSubject: packaged\r\n\r\nfrom the zip\r\n',
+      [MAILBOX],
+    )
+    const [ingested] = (await invoke('ingest', [
+      sqsEvent(sqsRecord(JSON.stringify(queued))),
+    ])) as SQSBatchResponse[]
+    assert.deepEqual(ingested, { batchItemFailures: [] })
+    const { Messages = [] } = await emulator.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: emulator.webhookQueueUrl,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['All'],
+        WaitTimeSeconds: 1,
+      }),
+    )
+    assert.equal(Messages.length, 1, 'one webhook job queued')
+    const records: SQSRecord[] = Messages.map((m) => ({
+      ...sqsRecord(m.Body ?? ''),
+      messageId: m.MessageId ?? '',
+      receiptHandle: m.ReceiptHandle ?? '',
+      md5OfBody: m.MD5OfBody ?? '',
+    }))
+    const [delivered] = (await invoke('deliver', [sqsEvent(...records)])) as SQSBatchResponse[]
+    assert.deepEqual(delivered, { batchItemFailures: [] })
+
+    // Assess: the receiver got the signed payload; the API lists the message.
+    assert.equal(received.length, 1)
+    const hook = received[0] as { headers: IncomingHttpHeaders; body: string }
+    const payload = new Webhook(secret).verify(hook.body, {
+      'webhook-id': String(hook.headers['webhook-id']),
+      'webhook-timestamp': String(hook.headers['webhook-timestamp']),
+      'webhook-signature': String(hook.headers['webhook-signature']),
+    })
+    assert.match(JSON.stringify(payload), new RegExp(queued.id))
+    const [listed] = (await invoke('api', [
+      apiGatewayEvent('GET', `/v1/mailboxes/${encodeURIComponent(MAILBOX)}/messages`, {
+        headers: auth,
+      }),
+    ])) as { statusCode: number; body: string }[]
+    assert.equal(listed?.statusCode, 200, listed?.body)
+    const { messages } = JSON.parse(listed?.body ?? '{}') as {
+      messages: { id: string; subject: string }[]
+    }
+    assert.deepEqual(
+      messages.map((m) => [m.id, m.subject]),
+      [[queued.id, 'packaged']],
+    )
+  })
+})
+
+/** An HTTP server on a free loopback port answering JSON with what `answer` returns. */
+async function listen(
+  answer: (
+    request: import('node:http').IncomingMessage,
+    body: string,
+  ) => [number, Record<string, unknown>],
+): Promise<Server> {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      const [status, body] = answer(request, Buffer.concat(chunks).toString('utf8'))
+      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' })
+      response.end(JSON.stringify(body))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return server
+}
+
+function url(server: Server): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
