@@ -18,6 +18,7 @@ import type { Load } from './load.ts'
 import { startLocalModeServer } from './local-mode.ts'
 import { describeMachine, formatMachine } from './machine.ts'
 import { formatParse, measureParse } from './parse.ts'
+import { formatRouting, measureRouting } from './routing.ts'
 import { ensurePeers } from './peers.ts'
 import { readMemory } from './proc.ts'
 import { onCleanup, runOk } from './processes.ts'
@@ -106,6 +107,8 @@ async function main(): Promise<void> {
   const parse = await measureParse()
   log('cold start of each Lambda function, beside its SDK clients alone')
   const coldStart = await measureColdStart()
+  log('routing: decisions with 1,000 routes, and RCPT latency with them')
+  const routing = await measureRouting()
 
   const minutes = (performance.now() - started) / 60_000
   console.log(
@@ -127,7 +130,10 @@ async function main(): Promise<void> {
       formatIngest(ingest),
       '',
       formatParse(parse),
+      '',
       formatColdStart(coldStart),
+      '',
+      formatRouting(routing),
     ].join('\n'),
   )
 }
