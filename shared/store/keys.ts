@@ -20,6 +20,8 @@
  *   msg#{id}             dlv#{endpoint id}  where one notification stands (expires)
  *   webhooks             {endpoint id}      webhook endpoint with its secret
  *   webhooks             #all               endpoints subscribed to every mailbox
+ *   wha#{endpoint id}    {at}#{nonce}       one attempt at a webhook, newest last (expires)
+ *   whf#{endpoint id}    {message id}       a failed event, for replay since a time (expires)
  *   rcv#{fingerprint}    {mailbox}          which message a mailbox got for these bytes (expires)
  *
  * {mailbox} is mailboxKey(address): the address itself, or its start and a digest for one
@@ -96,6 +98,14 @@ export const keys = {
   }),
   endpoint: (id: string): TableKey => ({ pk: 'webhooks', sk: id }),
   allMailboxesSubscription: (): TableKey => ({ pk: 'webhooks', sk: '#all' }),
+  attempt: (endpointId: string, at: string, nonce: string): TableKey => ({
+    pk: attemptsPk(endpointId),
+    sk: `${at}#${nonce}`,
+  }),
+  failedEvent: (endpointId: string, messageId: string): TableKey => ({
+    pk: failedEventsPk(endpointId),
+    sk: messageId,
+  }),
   fingerprint: (fingerprint: string, mailbox: string): TableKey => ({
     pk: fingerprintPk(fingerprint),
     sk: mailboxKey(mailbox),
@@ -104,6 +114,14 @@ export const keys = {
 
 export function fingerprintPk(fingerprint: string): string {
   return `rcv#${fingerprint}`
+}
+
+export function attemptsPk(endpointId: string): string {
+  return `wha#${endpointId}`
+}
+
+export function failedEventsPk(endpointId: string): string {
+  return `whf#${endpointId}`
 }
 
 export function mailboxPk(mailbox: string): string {
