@@ -187,7 +187,7 @@ export function registerWebhookRoutes(
     await endpointOf(id)
     const endpoint = await endpoints.rotate(id, overlap * 1000)
     if (endpoint === undefined) throw new NotFoundError(`No webhook endpoint ${id}`)
-    const rotatingUntil = new Date(Date.now() + overlap * 1000).toISOString()
+    const rotatingUntil = endpoint.previousKeys[0]?.until ?? new Date().toISOString()
     return c.json(
       {
         secret: endpoint.secret,
