@@ -148,11 +148,9 @@ export const ReplaySchema = z
       messageId: z.string().openapi({ description: 'Replay the notification of this message' }),
     }),
     z.strictObject({
-      since: z.iso
-        .datetime({ offset: true })
-        .openapi({
-          description: 'Replay every failed notification of messages received since then',
-        }),
+      since: z.iso.datetime({ offset: true }).openapi({
+        description: 'Replay every failed notification of messages received since then',
+      }),
     }),
   ])
   .openapi('WebhookReplay')

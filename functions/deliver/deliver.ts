@@ -31,9 +31,11 @@ import { DISABLE_AFTER_FAILING_MS, nextStep, type Outcome } from './schedule.ts'
 
 // A job due within this much (ms) is sent now rather than put back.
 const DUE_SLACK_MS = 1000
-// How long a job waits when its endpoint has all its requests in flight (ms), and the
-// spread added to it so that the waiting jobs do not come back at once.
-const BUSY_WAIT_MS = 1000
+// How long a job waits in this process for a slot of its endpoint (ms); then it goes back
+// on the queue for BUSY_REQUEUE_MS plus up to BUSY_JITTER_MS, so that the jobs held back
+// do not all come back at once.
+const SLOT_WAIT_MS = 1000
+const BUSY_REQUEUE_MS = 1000
 const BUSY_JITTER_MS = 1000
 
 export interface DeliverDeps {
@@ -111,8 +113,8 @@ export async function deliver(body: string, deps: DeliverDeps): Promise<void> {
     await later(job, endpoint.pausedUntil, deps)
     return
   }
-  if (!deps.limiter.tryAcquire(endpoint.id, endpoint.concurrency)) {
-    await later(job, now + BUSY_WAIT_MS + deps.random() * BUSY_JITTER_MS, deps)
+  if (!(await deps.limiter.acquire(endpoint.id, endpoint.concurrency, SLOT_WAIT_MS))) {
+    await later(job, deps.clock() + BUSY_REQUEUE_MS + deps.random() * BUSY_JITTER_MS, deps)
     return
   }
   let outcome: AttemptOutcome

@@ -22,7 +22,7 @@ export const MAX_TIMEOUT_SECONDS = 30
 export const DEFAULT_INLINE_ATTACHMENT_BYTES = 256 * 1024
 export const MAX_INLINE_ATTACHMENT_BYTES = 10 * 1024 * 1024
 /** Requests in flight to one endpoint at once, per deliverer process. */
-export const DEFAULT_CONCURRENCY = 4
+export const DEFAULT_CONCURRENCY = 8
 export const MAX_CONCURRENCY = 32
 
 /** A key an endpoint still signs with during a rotation's overlap. */
