@@ -7,6 +7,7 @@
  * judge); 1 when something broke (a peer did not start, a message went missing); 130 on
  * Ctrl-C. See BENCHMARKS.md for what each column means.
  */
+
 import { fileURLToPath } from 'node:url'
 import { measureBigMessage } from './big-message.ts'
 import { EDGE_BUNDLE } from './edge-process.ts'
@@ -30,6 +31,7 @@ import { type RowResult, runRow } from './row.ts'
 import { log, parseScale, runBench } from './run-bench.ts'
 import { startDovecotServer, startEdgeServer } from './servers.ts'
 import { formatStoreApi, measureStoreApi } from './store-api.ts'
+import { formatWebhooks, measureWebhooks } from './webhooks.ts'
 
 // Parallel sessions: Postfix's default LMTP concurrency (default_destination_concurrency_limit).
 const SESSIONS = 20
@@ -100,6 +102,9 @@ async function main(): Promise<void> {
   log('the ingest handler alone, fed SQS events')
   const ingest = await measureIngest(scale)
 
+  log('webhooks in local mode: latency from end of DATA, deliveries a second')
+  const webhooks = await measureWebhooks(scale)
+
   const minutes = (performance.now() - started) / 60_000
   console.log(
     [
@@ -118,6 +123,8 @@ async function main(): Promise<void> {
       formatStoreApi(storeApi),
       '',
       formatIngest(ingest),
+      '',
+      formatWebhooks(webhooks),
     ].join('\n'),
   )
 }
