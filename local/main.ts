@@ -23,7 +23,7 @@ if (tooOld !== undefined) {
 }
 
 const logger = createLogger('local')
-const config = loadConfig()
+const config = loadConfig(process.env, 'local')
 const apiKey = config.api.key ?? `mb_${randomBytes(18).toString('hex')}`
 
 let emulator: EmbeddedEmulators | undefined

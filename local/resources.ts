@@ -13,7 +13,13 @@ import {
 } from '@aws-sdk/client-sqs'
 import type { Clients } from '../shared/compose.ts'
 import type { Config } from '../shared/config.ts'
+import { MAX_TIMEOUT_SECONDS } from '../shared/contracts/webhook.ts'
 import { ensureTable } from '../shared/store/table.ts'
+
+// Least time a webhook job stays hidden once received (s): longer than the longest request
+// timeout an endpoint may set, with room for the store writes after it. Shorter, a slow
+// receiver's job would be handed to a second poller mid-request and sent twice.
+export const WEBHOOK_VISIBILITY_FLOOR_SECONDS = 2 * MAX_TIMEOUT_SECONDS
 
 export interface QueueSpec {
   name: string
@@ -83,7 +89,7 @@ export async function ensureBucketAndQueues(
     }),
     createQueue(clients.sqs, {
       name: config.webhookQueue,
-      visibilityTimeout: retrySeconds.webhook,
+      visibilityTimeout: Math.max(retrySeconds.webhook, WEBHOOK_VISIBILITY_FLOOR_SECONDS),
       maxReceiveCount: 8,
     }),
   ])

@@ -9,6 +9,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs'
 import { createDynamoDbClient, createS3Client, createSqsClient } from './aws-clients.ts'
 import type { Config } from './config.ts'
 import { createLogger } from './logger.ts'
+import { AttemptStore } from './store/attempts.ts'
 import { DeliveryStore } from './store/deliveries.ts'
 import { EndpointStore } from './store/endpoints.ts'
 import { FingerprintStore } from './store/fingerprints.ts'
@@ -31,6 +32,8 @@ export interface Stores {
   mailboxes: MailboxStore
   endpoints: EndpointStore
   deliveries: DeliveryStore
+  /** Attempts at webhooks and failed events, per endpoint. */
+  attempts: AttemptStore
   fingerprints: FingerprintStore
   routes: RouteStore
 }
@@ -60,6 +63,7 @@ export function createStores(config: Pick<Config, 'bucket' | 'table'>, clients: 
     mailboxes,
     endpoints: new EndpointStore(table, mailboxes),
     deliveries: new DeliveryStore(table),
+    attempts: new AttemptStore(table),
     fingerprints: new FingerprintStore(table),
     routes: new RouteStore(table, objects, createLogger('routes')),
   }

@@ -94,6 +94,11 @@ export interface Config {
    * only its verdicts are trusted. Unset: no verdicts are reported.
    */
   authservId: string | undefined
+  /**
+   * What webhook URLs may reach (the SSRF policy): https to public addresses unless these
+   * say otherwise. Local mode allows http and loopback unless told not to.
+   */
+  webhooks: { allowHttp: boolean; allowLoopback: boolean; allowPrivate: boolean }
   local: {
     /** Port of the embedded S3/SQS emulator in local mode. */
     emulatorPort: number
@@ -246,8 +251,14 @@ function loadFile(env: Source): Source {
   return value as Source
 }
 
-/** Reads every setting; throws a ConfigError for the first bad one. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Reads every setting; throws a ConfigError for the first bad one. `local` (local mode,
+ * tests) lets webhooks reach http URLs and this machine unless the variables say no.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  mode: 'cloud' | 'local' = 'cloud',
+): Config {
   const source: Source = { ...loadFile(env), ...env }
   const endpoint = read(source, 'AWS_ENDPOINT_URL')
   const socketPath = read(source, 'MAILBRIDGE_LMTP_SOCKET')
@@ -334,6 +345,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // Within a minute of a change, as the edge promises; a route just added is honoured
       // at once anyway (RouteSnapshot.decide reads again before refusing).
       refreshMs: integer(source, 'MAILBRIDGE_ROUTES_REFRESH_SECONDS', 30, 1, 60) * 1000,
+    },
+    webhooks: {
+      allowHttp: boolean(source, 'MAILBRIDGE_WEBHOOK_ALLOW_HTTP', mode === 'local'),
+      allowLoopback: boolean(source, 'MAILBRIDGE_WEBHOOK_ALLOW_LOOPBACK', mode === 'local'),
+      allowPrivate: boolean(source, 'MAILBRIDGE_WEBHOOK_ALLOW_PRIVATE', false),
     },
     local: {
       emulatorPort: integer(source, 'MAILBRIDGE_EMULATOR_PORT', 4566, 0, 65535),

@@ -1,34 +1,72 @@
 /**
- * The JSON body of a webhook, shaped as Standard Webhooks recommends
- * (`type`, `timestamp`, `data`). Pure: built from the stored message alone.
+ * The JSON body of a `mailbridge` webhook, shaped as Standard Webhooks recommends
+ * (`type`, `timestamp`, `data`). Pure: built from the stored message and, for attachments
+ * small enough to go inline, their bytes.
  */
 import type { ParsedMessage } from './contracts/message.ts'
 import { MESSAGE_RECEIVED, type WebhookPayload } from './contracts/webhook.ts'
+
+/** A stored message, with the fields routing and parsing may add to it. */
+export type PayloadMessage = ParsedMessage & {
+  /** The recipient's plus-address tag, as routing worked it out (the job carries it). */
+  mailboxHash?: string | null
+  /** The text body without quoted replies and signature, when parsing worked it out. */
+  strippedText?: string | null
+}
 
 /** The value of the `webhook-id` header: the same for every retry of one notification. */
 export function webhookId(messageId: string, endpointId: string): string {
   return `msg_${messageId}_${endpointId}`
 }
 
+/**
+ * The mailbox hash of a recipient, as Postmark's `MailboxHash`: what follows the first
+ * `+` of its local part (`bob+orders@example.com` → `orders`), or null without one. Only
+ * for a job that does not carry the hash routing found (a replay, a job from before
+ * routing), with the default delimiter.
+ */
+export function mailboxHashOf(address: string | undefined): string | null {
+  if (address === undefined) return null
+  const at = address.lastIndexOf('@')
+  const local = at < 0 ? address : address.slice(0, at)
+  const plus = local.indexOf('+')
+  return plus < 0 || plus === local.length - 1 ? null : local.slice(plus + 1)
+}
+
+/** The API path of a message in a mailbox. */
+export function messagePath(mailbox: string, id: string): string {
+  return `/v1/mailboxes/${encodeURIComponent(mailbox)}/messages/${id}`
+}
+
+/**
+ * The payload for one endpoint. `contents[i]` is the bytes of attachment i when it goes
+ * inline (the caller decides by the endpoint's size limit), undefined when it is a link only.
+ */
 export function buildWebhookPayload(
-  message: ParsedMessage,
+  message: PayloadMessage,
   mailboxes: string[],
   rcptTo: string[],
-  mailboxHash: string | null = null,
+  contents: Array<Uint8Array | undefined> = [],
 ): WebhookPayload {
-  const mailbox = mailboxes[0]
-  const path =
-    mailbox === undefined
-      ? undefined
-      : `/v1/mailboxes/${encodeURIComponent(mailbox)}/messages/${message.id}`
+  const { mailboxHash, strippedText: _strippedText, ...parsed } = message
+  // No mailbox: a route notified without storing it, and there is nothing to link to.
+  const path = mailboxes[0] === undefined ? undefined : messagePath(mailboxes[0], message.id)
   return {
     type: MESSAGE_RECEIVED,
     timestamp: message.receivedAt,
     data: {
-      ...message,
+      ...parsed,
       envelope: { mailFrom: message.envelope.mailFrom, rcptTo },
       mailboxes,
-      mailboxHash,
+      mailboxHash: mailboxHash !== undefined ? mailboxHash : mailboxHashOf(rcptTo[0]),
+      attachments: message.attachments.map((attachment) => {
+        const content = contents[attachment.index]
+        return {
+          ...attachment,
+          link: path === undefined ? null : `${path}/attachments/${attachment.index}`,
+          ...(content && { content: Buffer.from(content).toString('base64') }),
+        }
+      }),
       links: path === undefined ? null : { message: path, raw: `${path}/raw` },
     },
   }

@@ -9,12 +9,17 @@ import type { ZodError } from 'zod'
 import type { Root, Stores } from '../../shared/compose.ts'
 import { ConfigError } from '../../shared/errors.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
+import { sqsWebhookQueue } from '../../shared/webhook-queue.ts'
+import { type AddressPolicy, STRICT_POLICY } from '../deliver/address-policy.ts'
+import { createWebhookAgent } from '../deliver/http-client.ts'
 import { bearerAuth } from './auth.ts'
 import { ApiError } from './errors.ts'
 import { problemResponse } from './problem.ts'
 import { registerMailboxRoutes } from './routes-mailboxes.ts'
 import { registerRouteRoutes } from './routes-routing.ts'
+import { registerWebhookDeliveryRoutes, type WebhookSender } from './routes-webhook-deliveries.ts'
 import { registerWebhookRoutes } from './routes-webhooks.ts'
+import { webhookDocs } from './webhook-docs.ts'
 
 /** Largest request body, in bytes: webhook definitions are tiny, anything bigger is abuse. */
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -22,10 +27,17 @@ export const OPENAPI_PATH = '/v1/openapi.json'
 const API_VERSION = '1.0.0'
 
 export interface ApiDeps {
-  stores: Pick<Stores, 'messages' | 'mailboxes' | 'endpoints' | 'routes'>
+  stores: Pick<
+    Stores,
+    'messages' | 'mailboxes' | 'endpoints' | 'deliveries' | 'attempts' | 'routes'
+  >
   /** The key clients send as `Authorization: Bearer <key>`. */
   apiKey: string
   logger?: Logger
+  /** What webhook URLs may reach; https to public addresses unless given. */
+  webhookPolicy?: AddressPolicy
+  /** The client test events go through and the queue replays go to. */
+  webhookSender?: WebhookSender
 }
 
 /** The API over the composition root, with the key of its config (MAILBRIDGE_API_KEY). */
@@ -33,7 +45,23 @@ export function createApiApp(root: Root, apiKey = root.config.api.key): OpenAPIH
   if (apiKey === undefined) {
     throw new ConfigError('MAILBRIDGE_API_KEY is not set: the API refuses to run without a key')
   }
-  return createApp({ stores: root.stores, apiKey })
+  const policy = root.config.webhooks
+  return createApp({
+    stores: root.stores,
+    apiKey,
+    webhookPolicy: policy,
+    webhookSender: {
+      agent: createWebhookAgent({ policy }),
+      queue: sqsWebhookQueue(root.clients.sqs, root.config.webhookQueue),
+    },
+  })
+}
+
+/** For an app built without a queue (tests of other routes): replays are refused loudly. */
+const NO_QUEUE = {
+  send() {
+    return Promise.reject(new Error('this API was built without a webhook queue'))
+  },
 }
 
 /** Zod issues as one line, e.g. `query.limit: Too big: expected number to be <=200`. */
@@ -72,7 +100,14 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     description: 'The API key (MAILBRIDGE_API_KEY)',
   })
   registerMailboxRoutes(app, deps.stores)
-  registerWebhookRoutes(app, deps.stores.endpoints)
+  const policy = deps.webhookPolicy ?? STRICT_POLICY
+  registerWebhookRoutes(app, deps.stores, policy)
+  registerWebhookDeliveryRoutes(
+    app,
+    deps.stores,
+    deps.webhookSender ?? { agent: createWebhookAgent({ policy }), queue: NO_QUEUE },
+  )
+  webhookDocs(app)
   registerRouteRoutes(app, deps.stores)
   app.doc31(OPENAPI_PATH, {
     openapi: '3.1.0',

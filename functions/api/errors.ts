@@ -45,3 +45,12 @@ export class NotFoundError extends ApiError {
     super(404, detail)
   }
 }
+
+/** The request conflicts with the resource's state: a replay of a notification still on its way. */
+export class ConflictError extends ApiError {
+  override name = 'ConflictError'
+
+  constructor(detail: string) {
+    super(409, detail)
+  }
+}

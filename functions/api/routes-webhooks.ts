@@ -1,34 +1,47 @@
-/** Webhook endpoints: create (the only time the secret is shown), list, delete. */
+/**
+ * Webhook endpoints: create (the only time the secret is shown), list, read, change,
+ * rotate the secret, delete. The attempt log, replay and test ping are in
+ * routes-webhook-deliveries.ts.
+ */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
-import type { EndpointStore } from '../../shared/store/endpoints.ts'
+import type { Stores } from '../../shared/compose.ts'
+import type { Webhook, WebhookEndpoint } from '../../shared/contracts/webhook.ts'
 import { mailboxName } from '../../shared/store/keys.ts'
-import { NotFoundError } from './errors.ts'
+import { type AddressPolicy, urlRefusal } from '../deliver/address-policy.ts'
+import { BadRequestError, NotFoundError } from './errors.ts'
 import {
   CreatedWebhookSchema,
   CreateWebhookSchema,
   problemContent,
+  RotatedSecretSchema,
+  RotateSecretSchema,
+  UpdateWebhookSchema,
   WebhookListSchema,
   WebhookParamsSchema,
+  WebhookSchema,
 } from './schemas.ts'
 
-const unauthorized = problemContent('No API key, or a wrong one')
+/** How long a rotated-out key keeps signing when the request does not say (s). */
+const DEFAULT_OVERLAP_SECONDS = 24 * 3600
+
+export const unauthorized = problemContent('No API key, or a wrong one')
+export const noEndpoint = problemContent('No such endpoint')
 
 const createWebhook = createRoute({
   method: 'post',
   path: '/v1/webhooks',
   summary: 'Register a webhook endpoint',
   request: {
-    body: {
-      required: true,
-      content: { 'application/json': { schema: CreateWebhookSchema } },
-    },
+    body: { required: true, content: { 'application/json': { schema: CreateWebhookSchema } } },
   },
   responses: {
     201: {
       description: 'Created; keep the secret, it is not shown again',
       content: { 'application/json': { schema: CreatedWebhookSchema } },
     },
-    400: problemContent('The body is not JSON or not a valid endpoint'),
+    400: problemContent(
+      'The body is not JSON, not a valid endpoint, or its URL can never be reached',
+    ),
     401: unauthorized,
     413: problemContent('The body is larger than 1 MiB'),
     415: problemContent('The body is not application/json'),
@@ -48,41 +61,146 @@ const listWebhooks = createRoute({
   },
 })
 
+const getWebhook = createRoute({
+  method: 'get',
+  path: '/v1/webhooks/{id}',
+  summary: 'Read a webhook endpoint (without its secret)',
+  request: { params: WebhookParamsSchema },
+  responses: {
+    200: {
+      description: 'The endpoint',
+      content: { 'application/json': { schema: WebhookSchema } },
+    },
+    401: unauthorized,
+    404: noEndpoint,
+  },
+})
+
+const updateWebhook = createRoute({
+  method: 'patch',
+  path: '/v1/webhooks/{id}',
+  summary: 'Change a webhook endpoint; enabling it again clears why it was disabled',
+  request: {
+    params: WebhookParamsSchema,
+    body: { required: true, content: { 'application/json': { schema: UpdateWebhookSchema } } },
+  },
+  responses: {
+    200: { description: 'Changed', content: { 'application/json': { schema: WebhookSchema } } },
+    400: problemContent('Not a valid change, or the URL can never be reached'),
+    401: unauthorized,
+    404: noEndpoint,
+  },
+})
+
+const rotateSecret = createRoute({
+  method: 'post',
+  path: '/v1/webhooks/{id}/rotate-secret',
+  summary: 'Replace the signing secret; the old one keeps signing beside it for the overlap',
+  request: {
+    params: WebhookParamsSchema,
+    body: { required: false, content: { 'application/json': { schema: RotateSecretSchema } } },
+  },
+  responses: {
+    200: {
+      description: 'The new secret; keep it, it is not shown again',
+      content: { 'application/json': { schema: RotatedSecretSchema } },
+    },
+    401: unauthorized,
+    404: noEndpoint,
+  },
+})
+
 const deleteWebhook = createRoute({
   method: 'delete',
   path: '/v1/webhooks/{id}',
   summary: 'Delete a webhook endpoint',
   request: { params: WebhookParamsSchema },
-  responses: {
-    204: { description: 'Deleted' },
-    401: unauthorized,
-    404: problemContent('No such endpoint'),
-  },
+  responses: { 204: { description: 'Deleted' }, 401: unauthorized, 404: noEndpoint },
 })
 
-export function registerWebhookRoutes(app: OpenAPIHono, webhooks: EndpointStore): void {
+/** The endpoint as the API shows it, built field by field: the record holds its secrets. */
+export function publicView(endpoint: WebhookEndpoint, now = Date.now()): Webhook {
+  const {
+    secret: _secret,
+    signingKey: _signingKey,
+    previousKeys,
+    pausedUntil: _pausedUntil,
+    ...shown
+  } = endpoint
+  const live = previousKeys.filter((key) => Date.parse(key.until) > now)
+  const rotatingUntil =
+    live
+      .map((key) => key.until)
+      .sort()
+      .at(-1) ?? null
+  return { ...shown, rotatingUntil }
+}
+
+function checkUrl(url: string, policy: AddressPolicy): void {
+  const why = urlRefusal(url, policy)
+  if (why !== undefined) throw new BadRequestError(`body.url: ${why}`)
+}
+
+export function registerWebhookRoutes(
+  app: OpenAPIHono,
+  { endpoints }: Pick<Stores, 'endpoints'>,
+  policy: AddressPolicy,
+): void {
+  async function endpointOf(id: string): Promise<WebhookEndpoint> {
+    const endpoint = await endpoints.get(id)
+    if (endpoint === undefined) throw new NotFoundError(`No webhook endpoint ${id}`)
+    return endpoint
+  }
+
   app.openapi(createWebhook, async (c) => {
     const body = c.req.valid('json')
+    checkUrl(body.url, policy)
     const mailbox = body.mailbox == null ? null : mailboxName(body.mailbox)
-    const { id, secret, url } = await webhooks.create({ url: body.url, mailbox })
-    return c.json({ id, secret, url, mailbox }, 201)
+    const endpoint = await endpoints.create({ ...body, mailbox })
+    return c.json({ ...publicView(endpoint), secret: endpoint.secret }, 201)
   })
 
   app.openapi(listWebhooks, async (c) => {
-    const endpoints = await webhooks.list()
-    // Built field by field: the stored record holds the secret, which must never be listed.
-    const list = endpoints.map(({ id, url, mailbox, createdAt }) => ({
-      id,
-      url,
-      mailbox,
-      createdAt,
-    }))
-    return c.json({ webhooks: list }, 200)
+    const list = await endpoints.list()
+    return c.json({ webhooks: list.map((endpoint) => publicView(endpoint)) }, 200)
+  })
+
+  app.openapi(getWebhook, async (c) => {
+    return c.json(publicView(await endpointOf(c.req.valid('param').id)), 200)
+  })
+
+  app.openapi(updateWebhook, async (c) => {
+    const { id } = c.req.valid('param')
+    const body = c.req.valid('json')
+    if (body.url !== undefined) checkUrl(body.url, policy)
+    const endpoint = await endpoints.update(id, body)
+    if (endpoint === undefined) throw new NotFoundError(`No webhook endpoint ${id}`)
+    return c.json(publicView(endpoint), 200)
+  })
+
+  app.openapi(rotateSecret, async (c) => {
+    const { id } = c.req.valid('param')
+    const text = await c.req.text()
+    const parsed = RotateSecretSchema.safeParse(text === '' ? {} : JSON.parse(text))
+    if (!parsed.success) throw new BadRequestError(`body: ${parsed.error.issues[0]?.message}`)
+    const overlap = parsed.data.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS
+    await endpointOf(id)
+    const endpoint = await endpoints.rotate(id, overlap * 1000)
+    if (endpoint === undefined) throw new NotFoundError(`No webhook endpoint ${id}`)
+    const rotatingUntil = endpoint.previousKeys[0]?.until ?? new Date().toISOString()
+    return c.json(
+      {
+        secret: endpoint.secret,
+        ...(endpoint.publicKey && { publicKey: endpoint.publicKey }),
+        rotatingUntil,
+      },
+      200,
+    )
   })
 
   app.openapi(deleteWebhook, async (c) => {
     const { id } = c.req.valid('param')
-    if (!(await webhooks.delete(id))) throw new NotFoundError(`No webhook endpoint ${id}`)
+    if (!(await endpoints.delete(id))) throw new NotFoundError(`No webhook endpoint ${id}`)
     return c.body(null, 204)
   })
 }

@@ -5,7 +5,12 @@
  */
 import { z } from '@hono/zod-openapi'
 import { MailboxSchema, MessageSummarySchema } from '../../shared/contracts/message.ts'
-import { MAX_ADDRESS_LENGTH, WebhookSchema } from '../../shared/contracts/webhook.ts'
+import {
+  DeliverySchema,
+  MAX_ADDRESS_LENGTH,
+  WebhookAttemptSchema,
+  WebhookSchema,
+} from '../../shared/contracts/webhook.ts'
 
 /** Page size when `limit` is not given. */
 export const DEFAULT_PAGE_SIZE = 50
@@ -33,6 +38,9 @@ export {
 export {
   CreatedWebhookSchema,
   CreateWebhookSchema,
+  RotatedSecretSchema,
+  RotateSecretSchema,
+  UpdateWebhookSchema,
   WebhookSchema,
 } from '../../shared/contracts/webhook.ts'
 
@@ -116,6 +124,55 @@ export const WebhookListSchema = z
 export const WebhookParamsSchema = z.object({
   id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'wh_0123456789abcdef0123' }),
 })
+
+export const AttemptPageSchema = z
+  .object({
+    attempts: z.array(WebhookAttemptSchema).openapi({ description: 'Newest first' }),
+    nextCursor,
+  })
+  .openapi('WebhookAttemptPage')
+
+export const AttemptQuerySchema = PageQuerySchema.extend({
+  status: z
+    .enum(['succeeded', 'failed'])
+    .optional()
+    .openapi({
+      param: { name: 'status', in: 'query' },
+      description: 'Only attempts of this status',
+    }),
+})
+
+export const ReplaySchema = z
+  .union([
+    z.strictObject({
+      messageId: z.string().openapi({ description: 'Replay the notification of this message' }),
+    }),
+    z.strictObject({
+      since: z.iso.datetime({ offset: true }).openapi({
+        description: 'Replay every failed notification of messages received since then',
+      }),
+    }),
+  ])
+  .openapi('WebhookReplay')
+
+export const ReplayedSchema = z
+  .object({ replayed: z.array(z.string()).openapi({ description: 'Message ids queued again' }) })
+  .openapi('WebhookReplayed')
+
+export const TestResultSchema = z
+  .object({
+    ok: z.boolean().openapi({ description: 'The receiver answered 2xx' }),
+    webhookId: z.string(),
+    httpStatus: z.number().int().nullable(),
+    latencyMs: z.number().int(),
+    response: z.string().openapi({ description: 'The first bytes of the answer' }),
+    error: z.string().nullable(),
+  })
+  .openapi('WebhookTestResult')
+
+export const DeliveryListSchema = z
+  .object({ deliveries: z.array(DeliverySchema) })
+  .openapi('DeliveryList')
 
 /** A documented error response, for a route's `responses`. */
 export function problemContent(description: string) {

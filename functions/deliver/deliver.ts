@@ -1,88 +1,258 @@
 /**
- * Deliver: one webhook job → one signed POST. A 2xx answer counts as delivered; anything
- * else (status, timeout, refused connection) throws, so SQS retries the job after its
- * visibility timeout and parks it in the dead-letter queue after maxReceiveCount.
+ * Deliver: one webhook job → at most one signed POST, its attempt logged, and what comes
+ * next decided by the Standard Webhooks schedule (schedule.ts).
+ *
+ * Retries for days on a queue that delays 15 minutes at most: a failed attempt puts the
+ * job back on the webhook queue with its `dueAt`; a job received before it is due goes
+ * back with the rest of its wait (at most 96 hops for the longest, 24 h, wait). Chosen
+ * over a due-time index swept on a schedule, or EventBridge Scheduler, because it needs
+ * nothing new in the stack (no sweeper, no index, no scheduler role), a waiting job costs
+ * one SQS send per 15 minutes, and a retry is sent the moment it is due rather than at the
+ * next sweep. Each job carries the attempt count it expects the record to have; a record
+ * further on means the job is a stale copy (SQS delivers at least once), and it is dropped.
+ *
+ * The handler throws only when the store or the queue fails, so SQS's own redelivery is
+ * left for those; the receiver's failures are this file's to schedule.
  */
+import type { Agent } from 'undici'
 import type { Root, Stores } from '../../shared/compose.ts'
-import { parseWebhookJob } from '../../shared/contracts/queue.ts'
-import { MailbridgeError } from '../../shared/errors.ts'
+import { parseWebhookJob, type WebhookJob } from '../../shared/contracts/queue.ts'
+import type { WebhookEndpoint } from '../../shared/contracts/webhook.ts'
+import { MESSAGE_RECEIVED } from '../../shared/contracts/webhook.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
 import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
-import { buildWebhookPayload, webhookId } from '../../shared/webhook-payload.ts'
-import { signWebhook } from './sign.ts'
+import { webhookId } from '../../shared/webhook-payload.ts'
+import { delayUntil, sqsWebhookQueue, type WebhookQueue } from '../../shared/webhook-queue.ts'
+import { type AttemptOutcome, attemptWebhook, summary } from './attempt.ts'
+import { createWebhookAgent, type Resolver } from './http-client.ts'
+import { EndpointLimiter } from './limiter.ts'
+import { renderWebhook } from './render.ts'
+import { DISABLE_AFTER_FAILING_MS, nextStep, type Outcome } from './schedule.ts'
 
-// How long a receiver may take to answer (ms); Standard Webhooks suggests a few seconds.
-const REQUEST_TIMEOUT_MS = 15_000
-
-export class WebhookDeliveryError extends MailbridgeError {
-  override name = 'WebhookDeliveryError'
-}
+// A job due within this much (ms) is sent now rather than put back.
+const DUE_SLACK_MS = 1000
+// How long a job waits in this process for a slot of its endpoint (ms); then it goes back
+// on the queue for BUSY_REQUEUE_MS plus up to BUSY_JITTER_MS, so that the jobs held back
+// do not all come back at once.
+const SLOT_WAIT_MS = 1000
+const BUSY_REQUEUE_MS = 1000
+const BUSY_JITTER_MS = 1000
 
 export interface DeliverDeps {
-  stores: Pick<Stores, 'messages' | 'endpoints' | 'deliveries'>
+  stores: Pick<Stores, 'messages' | 'endpoints' | 'deliveries' | 'attempts'>
   logger: Logger
-  fetch?: typeof fetch
-  timeoutMs?: number
+  /** The SSRF-checked client every webhook goes through. */
+  agent: Agent
+  /** Where retries and held-back jobs go. */
+  queue: WebhookQueue
+  limiter: EndpointLimiter
+  /** Epoch ms; a test moves it through days of retries. */
+  clock: () => number
+  /** [0, 1), for the schedule's jitter. */
+  random: () => number
 }
 
-/** Deliver's dependencies, from the composition root. */
-export function deliverDeps(
-  root: Root,
-  options: Partial<Omit<DeliverDeps, 'stores'>> = {},
-): DeliverDeps {
-  return { stores: root.stores, logger: createLogger('deliver'), ...options }
+export interface DeliverOptions {
+  logger?: Logger
+  /** Resolves host names; tests inject one that needs no network. */
+  resolve?: Resolver
+  clock?: () => number
+  random?: () => number
+  queue?: WebhookQueue
+}
+
+/** Deliver's dependencies, from the composition root and its config's address policy. */
+export function deliverDeps(root: Root, options: DeliverOptions = {}): DeliverDeps {
+  return {
+    stores: root.stores,
+    logger: options.logger ?? createLogger('deliver'),
+    agent: createWebhookAgent({ policy: root.config.webhooks, resolve: options.resolve }),
+    queue: options.queue ?? sqsWebhookQueue(root.clients.sqs, root.config.webhookQueue),
+    limiter: new EndpointLimiter(),
+    clock: options.clock ?? Date.now,
+    random: options.random ?? Math.random,
+  }
+}
+
+/** Puts `job` back to be received at `dueAt` (or as near as one SQS delay gets). */
+async function later(job: WebhookJob, dueAt: number, deps: DeliverDeps): Promise<void> {
+  await deps.queue.send({ ...job, dueAt }, delayUntil(dueAt, deps.clock()))
 }
 
 export async function deliver(body: string, deps: DeliverDeps): Promise<void> {
   const job = parseWebhookJob(body)
-  const log = deps.logger.child({ messageId: job.messageId, endpointId: job.endpointId })
-  const { deliveries, endpoints, messages } = deps.stores
-  const record = await deliveries.get(job.messageId, job.endpointId)
-  if (record?.status === 'delivered') {
-    log.info('already delivered, duplicate job dropped')
+  const now = deps.clock()
+  if (job.dueAt !== undefined && job.dueAt > now + DUE_SLACK_MS) {
+    await later(job, job.dueAt, deps)
     return
   }
-  const endpoint = await endpoints.get(job.endpointId)
+  const log = deps.logger.child({ messageId: job.messageId, endpointId: job.endpointId })
+  const { deliveries, endpoints, messages } = deps.stores
+  const expected = job.attempts ?? 0
+  const [record, endpoint] = await Promise.all([
+    deliveries.get(job.messageId, job.endpointId),
+    endpoints.get(job.endpointId),
+  ])
+  if (record?.status === 'delivered' || record?.status === 'failed') {
+    log.info({ status: record.status }, 'notification settled already, duplicate job dropped')
+    return
+  }
+  if (record !== undefined && record.attempts !== expected) {
+    log.info({ attempts: record.attempts, expected }, 'stale copy of a job dropped')
+    return
+  }
   if (!endpoint) {
     log.info('endpoint deleted, job dropped')
     return
   }
-  const message = await messages.getParsed(job.messageId)
-  if (!message) {
-    log.info('message deleted before its webhook was sent, job dropped')
+  if (!endpoint.enabled) {
+    await settleUnsent(job, endpoint, `endpoint disabled${reason(endpoint)}`, deps)
     return
   }
-  const payload = JSON.stringify(
-    buildWebhookPayload(message, job.mailboxes, job.rcptTo, job.mailboxHash ?? null),
-  )
-  const id = webhookId(job.messageId, job.endpointId)
-  const started = performance.now()
-  let result: string
-  let ok = false
-  try {
-    const response = await (deps.fetch ?? fetch)(endpoint.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'mailbridge-webhooks/1',
-        ...signWebhook(endpoint.secret, id, new Date(), payload),
-      },
-      body: payload,
-      // A redirect is not followed: the signed request goes to the URL the user registered.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(deps.timeoutMs ?? REQUEST_TIMEOUT_MS),
-    })
-    await response.body?.cancel()
-    ok = response.status >= 200 && response.status < 300
-    result = `HTTP ${response.status}`
-  } catch (error) {
-    result = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  if (endpoint.pausedUntil > now + DUE_SLACK_MS) {
+    await later(job, endpoint.pausedUntil, deps)
+    return
   }
-  const state = await deliveries.attempted(job.messageId, job.endpointId, { ok, detail: result })
-  const attempts = state?.attempts
-  const ms = Math.round(performance.now() - started)
-  if (!ok) throw new WebhookDeliveryError(`webhook to ${endpoint.url} failed: ${result}`)
-  log.info({ attempts, ms, result }, 'webhook delivered')
+  if (!(await deps.limiter.acquire(endpoint.id, endpoint.concurrency, SLOT_WAIT_MS))) {
+    await later(job, deps.clock() + BUSY_REQUEUE_MS + deps.random() * BUSY_JITTER_MS, deps)
+    return
+  }
+  let outcome: AttemptOutcome
+  try {
+    const message = await messages.getParsed(job.messageId)
+    if (!message) {
+      log.info('message deleted before its webhook was sent, job dropped')
+      return
+    }
+    const rendered = await renderWebhook(endpoint, {
+      message:
+        job.mailboxHash === undefined ? message : { ...message, mailboxHash: job.mailboxHash },
+      mailboxes: job.mailboxes,
+      rcptTo: job.rcptTo,
+      event: MESSAGE_RECEIVED,
+      loadRaw: () => messages.getRaw(job.messageId),
+    })
+    const id = webhookId(job.messageId, job.endpointId)
+    outcome = await attemptWebhook(deps.agent, endpoint, id, rendered, now)
+  } finally {
+    deps.limiter.release(endpoint.id)
+  }
+  await settle(job, endpoint, outcome, deps, log)
+}
+
+function reason(endpoint: WebhookEndpoint): string {
+  return endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''
+}
+
+/** A job for a disabled endpoint: the notification fails unsent, to be replayed later. */
+async function settleUnsent(
+  job: WebhookJob,
+  endpoint: WebhookEndpoint,
+  detail: string,
+  deps: DeliverDeps,
+): Promise<void> {
+  const state = await deps.stores.deliveries.attempted(
+    job.messageId,
+    job.endpointId,
+    job.attempts ?? 0,
+    { status: 'failed', detail, mailboxes: job.mailboxes, rcptTo: job.rcptTo },
+  )
+  if (state === 'recorded') {
+    await deps.stores.attempts.failed(
+      endpoint.id,
+      job.messageId,
+      new Date(deps.clock()).toISOString(),
+    )
+  }
+}
+
+/** What follows an attempt, with the five-day rule applied on top of the schedule. */
+async function decide(
+  endpoint: WebhookEndpoint,
+  outcome: AttemptOutcome,
+  run: number,
+  deps: DeliverDeps,
+): Promise<{ next: Outcome; disable?: string }> {
+  const now = deps.clock()
+  const next = nextStep(
+    { status: outcome.httpStatus, retryAfter: outcome.retryAfter },
+    run,
+    now,
+    deps.random,
+  )
+  if (next.kind === 'delivered') return { next }
+  if (next.kind === 'gone') return { next, disable: 'the receiver answered 410 Gone' }
+  if (endpoint.failingSince === null) {
+    await deps.stores.endpoints.startFailing(endpoint.id, now)
+  } else if (now - Date.parse(endpoint.failingSince) >= DISABLE_AFTER_FAILING_MS) {
+    return {
+      next: { kind: 'failed' },
+      disable: `every webhook failed since ${endpoint.failingSince}`,
+    }
+  }
+  return { next }
+}
+
+async function settle(
+  job: WebhookJob,
+  endpoint: WebhookEndpoint,
+  outcome: AttemptOutcome,
+  deps: DeliverDeps,
+  log: Logger,
+): Promise<void> {
+  const { deliveries, endpoints, attempts } = deps.stores
+  const expected = job.attempts ?? 0
+  const run = (job.run ?? 0) + 1
+  const { next, disable } = await decide(endpoint, outcome, run, deps)
+  const detail = summary(outcome)
+  // The retry is queued before the attempt is recorded: a crash between the two leaves
+  // a duplicate job (dropped as stale later), never a lost one.
+  if (next.kind === 'retry') {
+    await later({ ...job, attempts: expected + 1, run }, next.retryAt, deps)
+  }
+  const status =
+    next.kind === 'delivered' ? 'delivered' : next.kind === 'retry' ? 'queued' : 'failed'
+  const [recorded] = await Promise.all([
+    deliveries.attempted(job.messageId, job.endpointId, expected, {
+      status,
+      detail,
+      mailboxes: job.mailboxes,
+      rcptTo: job.rcptTo,
+      ...(next.kind === 'retry' && { nextAttemptAt: new Date(next.retryAt).toISOString() }),
+    }),
+    attempts.record({
+      endpointId: endpoint.id,
+      messageId: job.messageId,
+      webhookId: webhookId(job.messageId, job.endpointId),
+      at: outcome.at,
+      status: next.kind === 'delivered' ? 'succeeded' : 'failed',
+      httpStatus: outcome.httpStatus ?? null,
+      latencyMs: outcome.latencyMs,
+      response: outcome.response,
+      error: outcome.error ?? null,
+      trigger: job.trigger ?? 'scheduled',
+    }),
+  ])
+  if (recorded === 'stale') {
+    log.info({ detail }, 'another copy of this job recorded its attempt first')
+    return
+  }
+  const follow: Promise<unknown>[] = []
+  if (next.kind === 'delivered') {
+    if (endpoint.failingSince !== null) follow.push(endpoints.healthy(endpoint.id))
+    if (job.trigger === 'replay') follow.push(attempts.recovered(endpoint.id, job.messageId))
+  }
+  if (status === 'failed') follow.push(attempts.failed(endpoint.id, job.messageId, outcome.at))
+  if (disable !== undefined) follow.push(endpoints.disable(endpoint.id, disable))
+  if (next.kind === 'retry' && next.pauseEndpointUntil !== undefined) {
+    follow.push(endpoints.pause(endpoint.id, next.pauseEndpointUntil))
+  }
+  await Promise.all(follow)
+  const fields = { attempt: expected + 1, ms: outcome.latencyMs, result: detail }
+  if (next.kind === 'delivered') log.info(fields, 'webhook delivered')
+  else if (next.kind === 'retry')
+    log.warn({ ...fields, retryAt: new Date(next.retryAt) }, 'webhook failed, retry scheduled')
+  else log.warn({ ...fields, disabled: disable }, 'webhook failed for good')
 }
 
 /** The SQS batch handler over injected clients: Lambda's handler.ts and local mode both use it. */

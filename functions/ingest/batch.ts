@@ -25,6 +25,11 @@ export class Batch {
     return this.#once(EVERY_MAILBOX, () => this.#stores.endpoints.subscribedToAll())
   }
 
+  /** The endpoints listening to this route. */
+  routeSubscribers(routeId: string): Promise<string[]> {
+    return this.#once(`route ${routeId}`, () => this.#stores.endpoints.subscribedToRoute(routeId))
+  }
+
   /** The endpoints of this one mailbox. */
   subscribers(mailbox: string): Promise<string[]> {
     return this.#once(mailbox, () => this.#stores.mailboxes.subscribers(mailbox))

@@ -23,7 +23,13 @@ import { isIncomingRawKey, mailboxKey } from '../../shared/store/keys.ts'
 import type { S3Objects } from '../../shared/store/objects.ts'
 import { RouteSnapshot } from '../../shared/store/route-snapshot.ts'
 import { Batch } from './batch.ts'
-import { type MailboxPlan, planDelivery, planWebhookJobs } from './plan.ts'
+import {
+  type DeliveryPlan,
+  type MailboxPlan,
+  planDelivery,
+  planWebhookJobs,
+  withRouteListeners,
+} from './plan.ts'
 import { fingerprint, isRetryOf } from './retries.ts'
 
 // How long a claimed job may stay unsent before another invocation sends it (ms): far
@@ -108,7 +114,8 @@ export async function ingest(
   const print = fingerprint(queued, raw)
   const groups = await withoutRetries(plan.mailboxes, queued, print, deps)
   // Every mailbox had it already (a client's retry): so had the routes' endpoints.
-  const notify = groups.size === 0 && plan.mailboxes.size > 0 ? new Map() : plan.notify
+  const retried = groups.size === 0 && plan.mailboxes.size > 0
+  const notify = retried ? new Map<string, string[]>() : await routeNotifications(plan, batch)
   if (groups.size === 0 && notify.size === 0) return
   // Bytes, then references, then entries: a listed message can always be read, and its
   // bytes are never deleted while a mailbox refers to them.
@@ -147,6 +154,18 @@ export async function ingest(
     { messageId: queued.id, mailboxes: [...groups.keys()], webhooks: jobs.length },
     added.some(Boolean) || groups.size === 0 ? 'message stored' : 'message was stored already',
   )
+}
+
+/** The endpoints to notify: the routes' notify actions, and those listening to a route. */
+async function routeNotifications(
+  plan: DeliveryPlan,
+  batch: Batch,
+): Promise<Map<string, string[]>> {
+  const matched = [...plan.matched.keys()]
+  const listeners = new Map(
+    await Promise.all(matched.map(async (id) => [id, await batch.routeSubscribers(id)] as const)),
+  )
+  return withRouteListeners(plan, listeners)
 }
 
 /**

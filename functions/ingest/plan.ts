@@ -74,6 +74,28 @@ export function planDelivery(
 }
 
 /**
+ * `notify` with the endpoints that listen to a route (WebhookEndpoint.routes) added for
+ * each recipient that route matched and did not drop: the same as a notify action.
+ */
+export function withRouteListeners(
+  plan: Pick<DeliveryPlan, 'notify' | 'decisions'>,
+  listeners: Map<string, string[]>,
+): Map<string, string[]> {
+  const notify = new Map([...plan.notify].map(([id, rcptTo]) => [id, [...rcptTo]]))
+  for (const decision of plan.decisions.values()) {
+    if (decision.dropped !== undefined) continue
+    for (const routeId of decision.routes) {
+      for (const endpointId of listeners.get(routeId) ?? []) {
+        const list = notify.get(endpointId) ?? []
+        addOnce(list, decision.recipient)
+        notify.set(endpointId, list)
+      }
+    }
+  }
+  return notify
+}
+
+/**
  * The webhook jobs for one message: one per endpoint, whether it subscribes to a mailbox
  * the message landed in (`subscribers` holds each mailbox's own endpoints, `everywhere`
  * those of every mailbox) or a route notifies it. Each job names the mailboxes and the

@@ -8,6 +8,7 @@
  * not judge); 1 when something broke (a peer did not start, a message went missing); 130 on
  * Ctrl-C. See BENCHMARKS.md for what each column means.
  */
+
 import { fileURLToPath } from 'node:url'
 import { measureBigMessage } from './big-message.ts'
 import { formatColdStart, measureColdStart } from './cold-start.ts'
@@ -34,6 +35,7 @@ import { type RowResult, runRow } from './row.ts'
 import { log, parseScale, runBench } from './run-bench.ts'
 import { startDovecotServer, startEdgeServer } from './servers.ts'
 import { formatStoreApi, measureStoreApi } from './store-api.ts'
+import { formatWebhooks, measureWebhooks } from './webhooks.ts'
 
 // Parallel sessions: Postfix's default LMTP concurrency (default_destination_concurrency_limit).
 const SESSIONS = 20
@@ -110,6 +112,9 @@ async function main(): Promise<void> {
   log('routing: decisions with 1,000 routes, and RCPT latency with them')
   const routing = await measureRouting()
 
+  log('webhooks in local mode: latency from end of DATA, deliveries a second')
+  const webhooks = await measureWebhooks(scale)
+
   const minutes = (performance.now() - started) / 60_000
   console.log(
     [
@@ -134,6 +139,8 @@ async function main(): Promise<void> {
       formatColdStart(coldStart),
       '',
       formatRouting(routing),
+      '',
+      formatWebhooks(webhooks),
     ].join('\n'),
   )
 }

@@ -70,6 +70,20 @@ export const WebhookJobSchema = z.object({
   rcptTo: z.array(z.string().min(1)).min(1),
   /** The plus-address tag of the first of them (Postmark's MailboxHash); absent before routing. */
   mailboxHash: z.string().nullable().optional(),
+  /**
+   * Attempts recorded for this notification when the job was queued (0 when absent: the
+   * first job, from ingest). A job whose count is behind the record's is a stale copy.
+   */
+  attempts: z.number().int().nonnegative().optional(),
+  /** Attempts made in this run of the retry schedule (a replay starts a new run). */
+  run: z.number().int().nonnegative().optional(),
+  /**
+   * When the job is due, epoch ms. SQS delays a message 15 minutes at most, so a job
+   * received early goes back on the queue with the rest of its wait.
+   */
+  dueAt: z.number().int().nonnegative().optional(),
+  /** Why the job exists beyond the first try: a replay asked through the API. */
+  trigger: z.enum(['scheduled', 'replay']).optional(),
 })
 /** One notification to send: a message for one endpoint. */
 export type WebhookJob = z.infer<typeof WebhookJobSchema>

@@ -95,33 +95,86 @@ export class DeliveryStore {
   }
 
   /**
-   * Counts one attempt atomically and records its result; returns the new state. A
-   * delivered notification stays delivered, whatever a late duplicate attempt got.
+   * Records the outcome of the attempt made when `expected` attempts had been recorded:
+   * `stale` when another attempt was recorded first (a job that SQS handed over twice),
+   * whose outcome then stands. A delivered notification stays delivered.
    */
   async attempted(
     messageId: string,
     endpointId: string,
-    result: { ok: boolean; detail: string },
-  ): Promise<Delivery | undefined> {
+    expected: number,
+    result: {
+      status: 'delivered' | 'queued' | 'failed'
+      detail: string
+      nextAttemptAt?: string
+      /** The job's mailboxes and recipients, kept for a replay. */
+      mailboxes: string[]
+      rcptTo: string[]
+    },
+  ): Promise<'recorded' | 'stale'> {
+    const values: Record<string, unknown> = {
+      ':messageId': messageId,
+      ':endpointId': endpointId,
+      ':status': result.status,
+      ':delivered': 'delivered',
+      ':now': new Date().toISOString(),
+      ':detail': result.detail,
+      ':expires': expiresIn(DELIVERY_TTL_MS),
+      ':expected': expected,
+      ':next': expected + 1,
+      ':mailboxes': result.mailboxes,
+      ':rcptTo': result.rcptTo,
+    }
+    if (result.nextAttemptAt !== undefined) values[':at'] = result.nextAttemptAt
     try {
-      const { Attributes } = await this.table.doc.send(
+      await this.table.doc.send(
         new UpdateCommand({
           TableName: this.table.name,
           Key: keys.delivery(messageId, endpointId),
           UpdateExpression:
             'SET messageId = :messageId, endpointId = :endpointId, #status = :status, ' +
-            'updatedAt = :now, lastResult = :detail, expiresAt = :expires ADD attempts :one',
-          ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',
+            'updatedAt = :now, lastResult = :detail, expiresAt = :expires, attempts = :next, ' +
+            'mailboxes = :mailboxes, rcptTo = :rcptTo' +
+            (result.nextAttemptAt === undefined
+              ? ' REMOVE nextAttemptAt'
+              : ', nextAttemptAt = :at'),
+          // A record that a first job finds missing (expired, or written by an older ingest)
+          // counts as none made.
+          ConditionExpression:
+            '(attribute_not_exists(attempts) AND :expected = :zero) OR ' +
+            '(attempts = :expected AND #status <> :delivered)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ...values, ':zero': 0 },
+        }),
+      )
+      return 'recorded'
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error
+      return 'stale'
+    }
+  }
+
+  /**
+   * Reopens a delivered or failed notification for a replay: it becomes `queued` again and
+   * keeps its attempt count, which the replay's job carries. Undefined when there is no
+   * such record (expired) or it is still on its way (`claimed`, `queued`).
+   */
+  async reopen(messageId: string, endpointId: string): Promise<Delivery | undefined> {
+    try {
+      const { Attributes } = await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: keys.delivery(messageId, endpointId),
+          UpdateExpression: 'SET #status = :queued, updatedAt = :now, expiresAt = :expires',
+          ConditionExpression: '#status IN (:delivered, :failed) AND expiresAt > :epoch',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
-            ':messageId': messageId,
-            ':endpointId': endpointId,
-            ':status': result.ok ? 'delivered' : 'queued',
+            ':queued': 'queued',
             ':delivered': 'delivered',
+            ':failed': 'failed',
             ':now': new Date().toISOString(),
-            ':detail': result.detail,
             ':expires': expiresIn(DELIVERY_TTL_MS),
-            ':one': 1,
+            ':epoch': Math.floor(Date.now() / 1000),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -129,7 +182,17 @@ export class DeliveryStore {
       return Attributes && toDelivery(Attributes)
     } catch (error) {
       if (!isConditionFailed(error)) throw error
-      return this.get(messageId, endpointId)
+      return undefined
     }
+  }
+
+  /** Every notification of a message, one per endpoint it was sent to. */
+  async ofMessage(messageId: string): Promise<Delivery[]> {
+    const items = await this.table.query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :dlv)',
+      ExpressionAttributeValues: { ':pk': keys.refs(messageId).pk, ':dlv': 'dlv#' },
+      ConsistentRead: true,
+    })
+    return items.filter((item) => !isExpired(item)).map(toDelivery)
   }
 }

@@ -21,6 +21,9 @@
  *   msg#{id}             dlv#{endpoint id}  where one notification stands (expires)
  *   webhooks             {endpoint id}      webhook endpoint with its secret
  *   webhooks             #all               endpoints subscribed to every mailbox
+ *   webhooks             #route#{route id}  endpoints listening to that route
+ *   wha#{endpoint id}    {at}#{nonce}       one attempt at a webhook, newest last (expires)
+ *   whf#{endpoint id}    {message id}       a failed event, for replay since a time (expires)
  *   rcv#{fingerprint}    {mailbox}          which message a mailbox got for these bytes (expires)
  *   routes               r#{route id}       a route (JSON)
  *   routes               s#{route id}       its counters: matched, dropped (s##unrouted: none)
@@ -102,9 +105,18 @@ export const keys = {
   }),
   endpoint: (id: string): TableKey => ({ pk: 'webhooks', sk: id }),
   allMailboxesSubscription: (): TableKey => ({ pk: 'webhooks', sk: '#all' }),
+  routeSubscription: (routeId: string): TableKey => ({ pk: 'webhooks', sk: `#route#${routeId}` }),
   route: (id: string): TableKey => ({ pk: ROUTES_PK, sk: `${ROUTE_PREFIX}${id}` }),
   routeStats: (id: string): TableKey => ({ pk: ROUTES_PK, sk: `${ROUTE_STATS_PREFIX}${id}` }),
   routesVersion: (): TableKey => ({ pk: ROUTES_PK, sk: '#version' }),
+  attempt: (endpointId: string, at: string, nonce: string): TableKey => ({
+    pk: attemptsPk(endpointId),
+    sk: `${at}#${nonce}`,
+  }),
+  failedEvent: (endpointId: string, messageId: string): TableKey => ({
+    pk: failedEventsPk(endpointId),
+    sk: messageId,
+  }),
   fingerprint: (fingerprint: string, mailbox: string): TableKey => ({
     pk: fingerprintPk(fingerprint),
     sk: mailboxKey(mailbox),
@@ -113,6 +125,14 @@ export const keys = {
 
 export function fingerprintPk(fingerprint: string): string {
   return `rcv#${fingerprint}`
+}
+
+export function attemptsPk(endpointId: string): string {
+  return `wha#${endpointId}`
+}
+
+export function failedEventsPk(endpointId: string): string {
+  return `whf#${endpointId}`
 }
 
 export function mailboxPk(mailbox: string): string {

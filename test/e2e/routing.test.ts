@@ -106,6 +106,13 @@ test('a regex capture and a plus-address land where they should; an unrouted rec
     body: JSON.stringify({ url: receiver.url, mailbox: `bob@${DOMAIN}` }),
   })
   assert.equal(created.status, 201)
+  // And an endpoint that listens to the archive route rather than to a mailbox.
+  const listener = await bridge.request('/v1/webhooks', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url: `${receiver.url}?route`, routes: ['archive'] }),
+  })
+  assert.equal(listener.status, 201, await listener.clone().text())
 
   const result = await pythonLmtp(bridge.lmtp, {
     from: 'alice@example.net',
@@ -136,10 +143,16 @@ test('a regex capture and a plus-address land where they should; an unrouted rec
   const page = await bridge.request(`/v1/mailboxes/${encodeURIComponent(`bob@${DOMAIN}`)}/messages`)
   const { messages } = (await page.json()) as { messages: Array<{ mailboxHash: string | null }> }
   assert.equal(messages[0]?.mailboxHash, 'news')
-  const [webhook] = await receiver.waitFor(1)
-  const payload = JSON.parse(webhook?.body ?? '{}') as WebhookPayload
-  assert.equal(payload.data.mailboxHash, 'news')
-  assert.deepEqual(payload.data.mailboxes, [`bob@${DOMAIN}`])
+  const payloads = (await receiver.waitFor(2)).map(
+    (webhook) => JSON.parse(webhook.body) as WebhookPayload,
+  )
+  const toBob = payloads.find((payload) => payload.data.mailboxes.includes(`bob@${DOMAIN}`))
+  assert.equal(toBob?.data.mailboxHash, 'news')
+  assert.deepEqual(toBob?.data.envelope.rcptTo, [`bob+news@${DOMAIN}`])
+  // The route's listener hears of carol's copy only: the recipient its route matched.
+  const toRoute = payloads.find((payload) => payload !== toBob)
+  assert.deepEqual(toRoute?.data.mailboxes, ['carol@archive.route.test'])
+  assert.deepEqual(toRoute?.data.envelope.rcptTo, [`carol.old@${DOMAIN}`])
 })
 
 test('Postfix bounces an unrouted recipient at once, and defers one over quota', async (t) => {

@@ -84,11 +84,16 @@ describe('api: auth, errors and the OpenAPI document', () => {
       '/v1/mailboxes/{address}/messages',
       '/v1/mailboxes/{address}/messages/{id}',
       '/v1/mailboxes/{address}/messages/{id}/attachments/{index}',
+      '/v1/mailboxes/{address}/messages/{id}/deliveries',
       '/v1/mailboxes/{address}/messages/{id}/raw',
       '/v1/routes',
       '/v1/routes/{id}',
       '/v1/webhooks',
       '/v1/webhooks/{id}',
+      '/v1/webhooks/{id}/attempts',
+      '/v1/webhooks/{id}/replay',
+      '/v1/webhooks/{id}/rotate-secret',
+      '/v1/webhooks/{id}/test',
     ])
     assert.deepEqual(Object.keys(doc.paths['/v1/mailboxes/{address}/messages/{id}'] ?? {}).sort(), [
       'delete',

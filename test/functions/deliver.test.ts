@@ -1,151 +1,283 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
 import { Webhook } from 'standardwebhooks'
-import { createDeliverHandler, deliverDeps } from '../../functions/deliver/deliver.ts'
+import {
+  createDeliverHandler,
+  type DeliverOptions,
+  deliverDeps,
+} from '../../functions/deliver/deliver.ts'
+import { DISABLE_AFTER_FAILING_MS, MAX_ATTEMPTS } from '../../functions/deliver/schedule.ts'
 import type { Stores } from '../../shared/compose.ts'
 import type { WebhookJob } from '../../shared/contracts/queue.ts'
 import type { WebhookPayload } from '../../shared/contracts/webhook.ts'
 import { createLogger } from '../../shared/logger.ts'
+import type { NewEndpoint } from '../../shared/store/endpoints.ts'
 import { type Emulator, ingestMessages, startEmulator } from '../helpers/emulator.ts'
 import { queuedMessage, sqsEvent, sqsRecord } from '../helpers/factories.ts'
+import { type Receiver, startReceiver } from '../helpers/receiver.ts'
 
 const fixture = readFileSync(new URL('../fixtures/simple.eml', import.meta.url))
-
-interface Received {
-  headers: IncomingHttpHeaders
-  body: string
-}
+const DAY = 24 * 3600_000
 
 let emulator: Emulator
 let stores: Stores
-let webhooks: Stores['endpoints']
-let receiver: Server
-let receiverUrl: string
-let received: Received[] = []
-let answerStatus = 200
+let receiver: Receiver
 
 before(async () => {
-  emulator = await startEmulator()
+  emulator = await startEmulator({ LOG_LEVEL: 'warn' })
   stores = emulator.root.stores
-  webhooks = stores.endpoints
-  // A real HTTP receiver on loopback, answering with whatever status the test sets.
-  receiver = createServer((request, response) => {
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => {
-      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') })
-      response.statusCode = answerStatus
-      response.end('ok')
-    })
-  })
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/mail`
+  receiver = await startReceiver()
 })
 after(async () => {
-  receiver.close()
+  await receiver.close()
   await emulator.stop()
 })
 
-function handler(timeoutMs?: number) {
-  return createDeliverHandler(
-    deliverDeps(emulator.root, { logger: createLogger('test-deliver'), timeoutMs }),
-  )
+/** A deliverer on a clock the test moves, whose retries land in `queued` instead of SQS. */
+function deliverer(options: DeliverOptions = {}) {
+  const clock = { now: Date.now() }
+  const queued: Array<{ job: WebhookJob; delay: number }> = []
+  const deps = deliverDeps(emulator.root, {
+    logger: createLogger('test-deliver'),
+    clock: () => clock.now,
+    random: () => 0.5,
+    queue: {
+      async send(job, delay = 0) {
+        queued.push({ job, delay })
+      },
+    },
+    ...options,
+  })
+  const handle = createDeliverHandler(deps)
+  const run = async (...jobs: WebhookJob[]) => {
+    const result = await handle(sqsEvent(...jobs.map((job) => sqsRecord(JSON.stringify(job)))))
+    assert.deepEqual(result.batchItemFailures, [])
+  }
+  return { clock, queued, run, deps }
 }
 
-async function storedMessage(mailbox: string) {
+async function stored(mailbox: string) {
   const queued = queuedMessage(fixture, [mailbox])
   await ingestMessages(emulator, queued)
   return queued
 }
 
-function job(messageId: string, endpointId: string, mailbox: string): string {
-  const value: WebhookJob = { v: 1, messageId, endpointId, mailboxes: [mailbox], rcptTo: [mailbox] }
-  return JSON.stringify(value)
+function endpoint(path: string, settings: Partial<NewEndpoint> = {}) {
+  return stores.endpoints.create({ url: `${receiver.base}${path}`, mailbox: null, ...settings })
 }
 
-test('POSTs the message as JSON, signed so that standardwebhooks verifies it', async () => {
-  received = []
-  answerStatus = 204
-  const endpoint = await webhooks.create({ url: receiverUrl, mailbox: null })
-  const queued = await storedMessage('bob@example.com')
+function job(messageId: string, endpointId: string, mailbox: string): WebhookJob {
+  return { v: 1, messageId, endpointId, mailboxes: [mailbox], rcptTo: [mailbox] }
+}
 
-  const result = await handler()(
-    sqsEvent(sqsRecord(job(queued.id, endpoint.id, 'bob@example.com'))),
-  )
-
-  assert.deepEqual(result.batchItemFailures, [])
-  assert.equal(received.length, 1)
-  const [request] = received as [Received]
-  assert.equal(request.headers['content-type'], 'application/json')
-  assert.equal(request.headers['webhook-id'], `msg_${queued.id}_${endpoint.id}`)
-  const payload = new Webhook(endpoint.secret).verify(request.body, {
+function verifyV1(secret: string, request: { headers: Record<string, unknown>; body: Buffer }) {
+  return new Webhook(secret).verify(request.body.toString('utf8'), {
     'webhook-id': String(request.headers['webhook-id']),
     'webhook-timestamp': String(request.headers['webhook-timestamp']),
     'webhook-signature': String(request.headers['webhook-signature']),
   }) as WebhookPayload
-  assert.equal(payload.type, 'message.received')
-  assert.equal(payload.data.id, queued.id)
-  assert.equal(payload.data.subject, 'Grüße from the fixture')
-  assert.equal((await stores.deliveries.get(queued.id, endpoint.id))?.status, 'delivered')
+}
 
-  // The same job again (SQS delivers at least once): no second POST.
-  await handler()(sqsEvent(sqsRecord(job(queued.id, endpoint.id, 'bob@example.com'))))
-  assert.equal(received.length, 1)
-  await webhooks.delete(endpoint.id)
+test('POSTs the message as JSON, signed so that standardwebhooks verifies it; a twice-delivered job posts once', async () => {
+  const hook = await endpoint('/ok')
+  const message = await stored('bob+orders@example.com')
+  const { run } = deliverer()
+  const before = receiver.to('/ok').length
+
+  // SQS hands the same job over twice, at once and then again.
+  await run(
+    job(message.id, hook.id, 'bob+orders@example.com'),
+    job(message.id, hook.id, 'bob+orders@example.com'),
+  )
+  await run(job(message.id, hook.id, 'bob+orders@example.com'))
+
+  const requests = receiver.to('/ok').slice(before)
+  assert.ok(requests.length >= 1 && requests.length <= 2, `${requests.length} requests`)
+  assert.equal(new Set(requests.map((r) => r.headers['webhook-id'])).size, 1)
+  const [request] = requests
+  assert.ok(request)
+  assert.equal(request.headers['content-type'], 'application/json')
+  assert.equal(request.headers['webhook-id'], `msg_${message.id}_${hook.id}`)
+  const payload = verifyV1(hook.secret, request)
+  assert.equal(payload.type, 'message.received')
+  assert.equal(payload.data.id, message.id)
+  assert.equal(payload.data.subject, 'Grüße from the fixture')
+  assert.equal(payload.data.mailboxHash, 'orders')
+  const record = await stores.deliveries.get(message.id, hook.id)
+  assert.deepEqual([record?.status, record?.attempts], ['delivered', 1])
+  // Each request made is logged, all as the one event.
+  const log = await stores.attempts.page(hook.id, { limit: 10 })
+  assert.equal(log.items.length, requests.length)
+  assert.ok(log.items.every((item) => item.httpStatus === 204 && item.messageId === message.id))
 })
 
-test('a non-2xx answer, a timeout or a refused connection leaves the job for a retry', async () => {
-  received = []
-  answerStatus = 500
-  const failing = await webhooks.create({ url: receiverUrl, mailbox: null })
-  const refused = await webhooks.create({ url: 'http://127.0.0.1:1/', mailbox: null })
-  const queued = await storedMessage('retry@example.com')
-  const records = [
-    sqsRecord(job(queued.id, failing.id, 'retry@example.com')),
-    sqsRecord(job(queued.id, refused.id, 'retry@example.com')),
-  ]
-
-  const result = await handler()(sqsEvent(...records))
-
-  assert.deepEqual(
-    result.batchItemFailures.map((f) => f.itemIdentifier).sort(),
-    records.map((r) => r.messageId).sort(),
-  )
-  const record = await stores.deliveries.get(queued.id, failing.id)
+test('a failing receiver is retried on the Standard Webhooks schedule for days, then the event is failed', async () => {
+  const hook = await endpoint('/fail')
+  const message = await stored('retry@example.com')
+  const { clock, queued, run } = deliverer()
+  const start = clock.now
+  await run(job(message.id, hook.id, 'retry@example.com'))
+  const waits: number[] = []
+  let hops = 0
+  while (queued.length > 0) {
+    const next = queued.shift() as { job: WebhookJob; delay: number }
+    assert.ok(next.delay <= 900, 'an SQS delay is 15 minutes at most')
+    // The queue hands the job back after its delay; a long wait takes several hops.
+    clock.now += next.delay * 1000
+    if ((next.job.dueAt ?? 0) > clock.now + 1000) hops++
+    else waits.push(clock.now - start)
+    await run(next.job)
+  }
+  const record = await stores.deliveries.get(message.id, hook.id)
   assert.deepEqual(
     [record?.status, record?.attempts, record?.lastResult],
-    ['queued', 1, 'HTTP 500'],
+    ['failed', MAX_ATTEMPTS, 'HTTP 500'],
   )
+  assert.equal(
+    receiver.to('/fail').filter((r) => r.headers['webhook-id'] === `msg_${message.id}_${hook.id}`)
+      .length,
+    MAX_ATTEMPTS,
+  )
+  assert.ok(hops > 100, `${hops} hops`)
+  const span = (clock.now - start) / DAY
+  assert.ok(span > 3 && span < 3.5, `retried over ${span} days`)
+  const log = await stores.attempts.page(hook.id, { limit: 50, status: 'failed' })
+  assert.equal(log.items.length, MAX_ATTEMPTS)
+  assert.deepEqual(await stores.attempts.failedSince(hook.id, new Date(start - DAY)), [message.id])
+})
 
-  // The receiver recovers: the retry succeeds and counts as the second attempt.
-  answerStatus = 200
-  const retry = await handler()(
-    sqsEvent(sqsRecord(job(queued.id, failing.id, 'retry@example.com'), 2)),
+test('410 Gone disables the endpoint; later jobs fail unsent, to be replayed', async () => {
+  const hook = await endpoint('/gone')
+  const first = await stored('gone@example.com')
+  const second = await stored('gone@example.com')
+  const { run, queued } = deliverer()
+  await run(job(first.id, hook.id, 'gone@example.com'))
+  const after = await stores.endpoints.get(hook.id)
+  assert.equal(after?.enabled, false)
+  assert.match(after?.disabledReason ?? '', /410/)
+  assert.equal((await stores.deliveries.get(first.id, hook.id))?.status, 'failed')
+  const sent = receiver.to('/gone').length
+  await run(job(second.id, hook.id, 'gone@example.com'))
+  assert.equal(receiver.to('/gone').length, sent)
+  assert.match((await stores.deliveries.get(second.id, hook.id))?.lastResult ?? '', /disabled/)
+  assert.equal(queued.length, 0)
+})
+
+test('429 with Retry-After pauses the endpoint; its other jobs wait without an attempt', async () => {
+  const hook = await endpoint('/busy')
+  const [a, b] = [await stored('busy@example.com'), await stored('busy@example.com')]
+  const { run, queued, clock } = deliverer()
+  await run(job(a.id, hook.id, 'busy@example.com'))
+  assert.equal(queued.length, 1)
+  assert.equal(queued[0]?.job.dueAt, clock.now + 120_000)
+  assert.equal((await stores.endpoints.get(hook.id))?.pausedUntil, clock.now + 120_000)
+  const sent = receiver.to('/busy').length
+  await run(job(b.id, hook.id, 'busy@example.com'))
+  assert.equal(receiver.to('/busy').length, sent, 'held back, not sent')
+  assert.equal(queued[1]?.job.dueAt, clock.now + 120_000)
+  assert.equal((await stores.deliveries.get(b.id, hook.id))?.attempts ?? 0, 0)
+})
+
+test('a timeout, a reset connection and a refused port are failures with a clear reason', async () => {
+  const hang = await endpoint('/hang', { timeoutSeconds: 1 })
+  const reset = await endpoint('/reset')
+  const refused = await stores.endpoints.create({ url: 'http://127.0.0.1:1/', mailbox: null })
+  const message = await stored('faults@example.com')
+  const { run, queued } = deliverer()
+  await run(
+    job(message.id, hang.id, 'faults@example.com'),
+    job(message.id, reset.id, 'faults@example.com'),
+    job(message.id, refused.id, 'faults@example.com'),
   )
-  assert.deepEqual(retry.batchItemFailures, [])
-  const after = await stores.deliveries.get(queued.id, failing.id)
-  assert.deepEqual([after?.status, after?.attempts], ['delivered', 2])
-  await webhooks.delete(failing.id)
-  await webhooks.delete(refused.id)
+  assert.equal(queued.length, 3)
+  const result = async (id: string) => (await stores.deliveries.get(message.id, id))?.lastResult
+  assert.equal(await result(hang.id), 'timed out')
+  assert.match((await result(reset.id)) ?? '', /reset|socket|closed/i)
+  assert.match((await result(refused.id)) ?? '', /ECONNREFUSED/)
+})
+
+test('an endpoint failing for five days is disabled', async () => {
+  const hook = await endpoint('/fail')
+  const [a, b] = [await stored('days@example.com'), await stored('days@example.com')]
+  const { run, clock } = deliverer()
+  await run(job(a.id, hook.id, 'days@example.com'))
+  assert.ok((await stores.endpoints.get(hook.id))?.failingSince)
+  clock.now += DISABLE_AFTER_FAILING_MS + 1000
+  await run(job(b.id, hook.id, 'days@example.com'))
+  const after = await stores.endpoints.get(hook.id)
+  assert.equal(after?.enabled, false)
+  assert.match(after?.disabledReason ?? '', /failed since/)
+  assert.equal((await stores.deliveries.get(b.id, hook.id))?.status, 'failed')
+})
+
+test('host names resolving to loopback or metadata are refused when loopback is not allowed', async () => {
+  const resolve = async (host: string) =>
+    host === 'meta.test'
+      ? [{ address: '169.254.169.254', family: 4 }]
+      : [{ address: '127.0.0.1', family: 4 }]
+  emulator.root.config.webhooks = { allowHttp: true, allowLoopback: false, allowPrivate: false }
+  try {
+    const { run } = deliverer({ resolve })
+    const loop = await stores.endpoints.create({
+      url: `http://loop.test:${receiver.port}/ok`,
+      mailbox: null,
+    })
+    const meta = await stores.endpoints.create({
+      url: `http://meta.test:${receiver.port}/ok`,
+      mailbox: null,
+    })
+    const message = await stored('ssrf@example.com')
+    const sent = receiver.received.length
+    await run(
+      job(message.id, loop.id, 'ssrf@example.com'),
+      job(message.id, meta.id, 'ssrf@example.com'),
+    )
+    assert.equal(receiver.received.length, sent, 'nothing reached the receiver')
+    const [loopLog] = (await stores.attempts.page(loop.id, { limit: 1 })).items
+    assert.match(
+      loopLog?.error ?? '',
+      /refused: loop\.test resolves to 127\.0\.0\.1, a loopback address/,
+    )
+    const [metaLog] = (await stores.attempts.page(meta.id, { limit: 1 })).items
+    assert.match(metaLog?.error ?? '', /169\.254\.169\.254, a link-local address/)
+  } finally {
+    emulator.root.config.webhooks = { allowHttp: true, allowLoopback: true, allowPrivate: false }
+  }
+})
+
+test('v1a endpoints sign with ed25519; a rotated secret signs beside the new one', async () => {
+  const hook = await endpoint('/ok')
+  await stores.endpoints.rotate(hook.id, 3600_000)
+  const rotated = await stores.endpoints.get(hook.id)
+  assert.ok(rotated && rotated.secret !== hook.secret)
+  const message = await stored('rotate@example.com')
+  const { run } = deliverer()
+  await run(job(message.id, hook.id, 'rotate@example.com'))
+  const request = receiver.to('/ok').at(-1)
+  assert.ok(request)
+  assert.equal(String(request.headers['webhook-signature']).split(' ').length, 2)
+  assert.equal(verifyV1(hook.secret, request).data.id, message.id)
+  assert.equal(verifyV1(rotated.secret, request).data.id, message.id)
+
+  const signed = await endpoint('/ok', { signing: 'v1a' })
+  assert.match(signed.publicKey ?? '', /^whpk_/)
+  const other = await stored('rotate@example.com')
+  await run(job(other.id, signed.id, 'rotate@example.com'))
+  assert.match(String(receiver.to('/ok').at(-1)?.headers['webhook-signature']), /^v1a,/)
 })
 
 test('a job whose endpoint or message was deleted is dropped, not retried forever', async () => {
-  received = []
-  answerStatus = 200
-  const queued = await storedMessage('gone@example.com')
-  const endpoint = await webhooks.create({ url: receiverUrl, mailbox: null })
-  await stores.mailboxes.remove('gone@example.com', queued.id)
-  await stores.messages.release(queued.id, 'gone@example.com', false)
-  const result = await handler()(
-    sqsEvent(
-      sqsRecord(job(queued.id, 'wh_00000000000000000000', 'gone@example.com')),
-      sqsRecord(job(queued.id, endpoint.id, 'gone@example.com')),
-    ),
+  const message = await stored('deleted@example.com')
+  const hook = await endpoint('/ok')
+  await stores.mailboxes.remove('deleted@example.com', message.id)
+  await stores.messages.release(message.id, 'deleted@example.com', false)
+  const { run, queued } = deliverer()
+  const sent = receiver.received.length
+  await run(
+    job(message.id, 'wh_00000000000000000000', 'deleted@example.com'),
+    job(message.id, hook.id, 'deleted@example.com'),
   )
-  assert.deepEqual(result.batchItemFailures, [])
-  assert.equal(received.length, 0)
-  await webhooks.delete(endpoint.id)
+  assert.equal(receiver.received.length, sent)
+  assert.equal(queued.length, 0)
 })

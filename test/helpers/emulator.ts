@@ -44,7 +44,7 @@ export interface Emulator {
  * otherwise. In memory unless `env` names a MAILBRIDGE_DATA_DIR.
  */
 export async function startEmulator(env: NodeJS.ProcessEnv = {}): Promise<Emulator> {
-  const config = loadConfig({ MAILBRIDGE_DATA_DIR: ':memory:', ...env })
+  const config = loadConfig({ MAILBRIDGE_DATA_DIR: ':memory:', ...env }, 'local')
   const servers = await startEmulators({
     port: 0,
     dynamodbPort: 0,

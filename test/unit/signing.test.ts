@@ -1,30 +1,72 @@
 import assert from 'node:assert/strict'
-import { createHmac } from 'node:crypto'
+import { createHmac, createPublicKey, verify } from 'node:crypto'
 import { test } from 'node:test'
 import { Webhook } from 'standardwebhooks'
 import { signWebhook } from '../../functions/deliver/sign.ts'
-import { newWebhookSecret } from '../../shared/store/endpoints.ts'
+import { newSigningKeyPair, newWebhookSecret } from '../../shared/store/endpoints.ts'
+
+const v1 = (secret: string) => ({ v1: [secret], v1a: [] })
 
 test('signatures verify with the standardwebhooks package', () => {
   const secret = newWebhookSecret()
   assert.match(secret, /^whsec_[A-Za-z0-9+/]{32}$/)
   const body = JSON.stringify({ type: 'message.received', data: { subject: 'grüße' } })
-  const headers = signWebhook(secret, 'msg_1', new Date(), body)
+  const headers = signWebhook(v1(secret), 'msg_1', new Date(), body)
   assert.deepEqual(new Webhook(secret).verify(body, { ...headers }), JSON.parse(body))
 })
 
 test('the signature is HMAC-SHA256 over id.timestamp.body with the decoded secret', () => {
   const key = Buffer.alloc(24, 7)
   const at = new Date('2026-11-25T12:00:00Z')
-  const headers = signWebhook(`whsec_${key.toString('base64')}`, 'msg_2', at, '{"a":1}')
+  const headers = signWebhook(v1(`whsec_${key.toString('base64')}`), 'msg_2', at, '{"a":1}')
   const expected = createHmac('sha256', key).update('msg_2.1795608000.{"a":1}').digest('base64')
   assert.equal(headers['webhook-timestamp'], '1795608000')
   assert.equal(headers['webhook-signature'], `v1,${expected}`)
 })
 
+test('bytes that are not UTF-8 are signed as bytes', () => {
+  const key = Buffer.alloc(24, 9)
+  const body = Buffer.from([0x53, 0x75, 0x62, 0xe9, 0xff, 0x0a])
+  const at = new Date('2026-11-25T12:00:00Z')
+  const headers = signWebhook(v1(`whsec_${key.toString('base64')}`), 'm', at, body)
+  const expected = createHmac('sha256', key)
+    .update(Buffer.concat([Buffer.from('m.1795608000.'), body]))
+    .digest('base64')
+  assert.equal(headers['webhook-signature'], `v1,${expected}`)
+})
+
 test('a changed body or another secret does not verify', () => {
   const secret = newWebhookSecret()
-  const headers = signWebhook(secret, 'msg_3', new Date(), '{"a":1}')
+  const headers = signWebhook(v1(secret), 'msg_3', new Date(), '{"a":1}')
   assert.throws(() => new Webhook(secret).verify('{"a":2}', { ...headers }))
   assert.throws(() => new Webhook(newWebhookSecret()).verify('{"a":1}', { ...headers }))
+})
+
+test('during a rotation both secrets sign, in one header, and each verifies', () => {
+  const [fresh, old] = [newWebhookSecret(), newWebhookSecret()]
+  const headers = signWebhook({ v1: [fresh, old], v1a: [] }, 'msg_4', new Date(), '{}')
+  assert.equal(headers['webhook-signature'].split(' ').length, 2)
+  assert.deepEqual(new Webhook(fresh).verify('{}', { ...headers }), {})
+  assert.deepEqual(new Webhook(old).verify('{}', { ...headers }), {})
+})
+
+test('v1a is ed25519 over id.timestamp.body, verified with the whpk_ key by Node crypto', () => {
+  const { signingKey, publicKey } = newSigningKeyPair()
+  assert.match(signingKey, /^whsk_/)
+  assert.match(publicKey, /^whpk_[A-Za-z0-9+/]{43}=$/)
+  const at = new Date('2026-11-25T12:00:00Z')
+  const headers = signWebhook({ v1: [], v1a: [signingKey] }, 'msg_5', at, '{"b":2}')
+  const [scheme, signature = ''] = headers['webhook-signature'].split(',')
+  assert.equal(scheme, 'v1a')
+  // SPKI DER of an ed25519 key: a fixed 12-byte prefix, then the 32 raw bytes (RFC 8410).
+  const spki = Buffer.concat([
+    Buffer.from('302a300506032b6570032100', 'hex'),
+    Buffer.from(publicKey.slice(5), 'base64'),
+  ])
+  const key = createPublicKey({ key: spki, format: 'der', type: 'spki' })
+  const content = Buffer.from('msg_5.1795608000.{"b":2}')
+  assert.ok(verify(null, content, key, Buffer.from(signature, 'base64')))
+  assert.ok(
+    !verify(null, Buffer.from('msg_5.1795608000.{"b":3}'), key, Buffer.from(signature, 'base64')),
+  )
 })
