@@ -6,12 +6,10 @@
 import type { ParsedMessage } from './contracts/message.ts'
 import { MESSAGE_RECEIVED, type WebhookPayload } from './contracts/webhook.ts'
 
-/** A stored message, with the fields routing and parsing may add to it. */
+/** A stored message, with the plus-address tag routing found for its recipient. */
 export type PayloadMessage = ParsedMessage & {
   /** The recipient's plus-address tag, as routing worked it out (the job carries it). */
   mailboxHash?: string | null
-  /** The text body without quoted replies and signature, when parsing worked it out. */
-  strippedText?: string | null
 }
 
 /** The value of the `webhook-id` header: the same for every retry of one notification. */
@@ -48,7 +46,7 @@ export function buildWebhookPayload(
   rcptTo: string[],
   contents: Array<Uint8Array | undefined> = [],
 ): WebhookPayload {
-  const { mailboxHash, strippedText: _strippedText, ...parsed } = message
+  const { mailboxHash, ...parsed } = message
   // No mailbox: a route notified without storing it, and there is nothing to link to.
   const path = mailboxes[0] === undefined ? undefined : messagePath(mailboxes[0], message.id)
   return {

@@ -112,10 +112,17 @@ export async function ingest(
     )
   }
   const print = fingerprint(queued, raw)
-  const groups = await withoutRetries(plan.mailboxes, queued, print, deps)
+  // Everything read before the writes, at once: the retry check and who to notify (for
+  // every routed mailbox; those a retry leaves out are simply not asked for).
+  const [groups, routeNotify, subscribers, everywhere] = await Promise.all([
+    withoutRetries(plan.mailboxes, queued, print, deps),
+    routeNotifications(plan, batch),
+    subscribersOf([...plan.mailboxes.keys()], batch),
+    batch.everywhere(),
+  ])
   // Every mailbox had it already (a client's retry): so had the routes' endpoints.
   const retried = groups.size === 0 && plan.mailboxes.size > 0
-  const notify = retried ? new Map<string, string[]>() : await routeNotifications(plan, batch)
+  const notify = retried ? new Map<string, string[]>() : routeNotify
   if (groups.size === 0 && notify.size === 0) return
   // Bytes, then references, then entries: a listed message can always be read, and its
   // bytes are never deleted while a mailbox refers to them.
@@ -132,18 +139,11 @@ export async function ingest(
       return isNew
     }),
   )
-  const subscribers = new Map(
-    await Promise.all(
-      [...groups.keys()].map(
-        async (mailbox) => [mailbox, await batch.subscribers(mailbox)] as const,
-      ),
-    ),
-  )
   const jobs = planWebhookJobs(
     queued.id,
     { mailboxes: groups, notify, decisions: plan.decisions },
     subscribers,
-    await batch.everywhere(),
+    everywhere,
   )
   await Promise.all(jobs.map((job) => queueJob(job, deps)))
   if (print !== undefined && groups.size > 0) {
@@ -153,6 +153,15 @@ export async function ingest(
   deps.logger.info(
     { messageId: queued.id, mailboxes: [...groups.keys()], webhooks: jobs.length },
     added.some(Boolean) || groups.size === 0 ? 'message stored' : 'message was stored already',
+  )
+}
+
+/** Each mailbox's own endpoints. */
+async function subscribersOf(mailboxes: string[], batch: Batch): Promise<Map<string, string[]>> {
+  return new Map(
+    await Promise.all(
+      mailboxes.map(async (mailbox) => [mailbox, await batch.subscribers(mailbox)] as const),
+    ),
   )
 }
 

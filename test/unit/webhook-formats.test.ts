@@ -78,10 +78,10 @@ test('postmark: field for field as Postmark sends it', async () => {
   assert.equal(payload.Date, 'Fri, 1 Aug 2014 16:45:32 -0400')
   assert.equal(payload.MessageID, message.id)
   assert.equal(payload.TextBody.trim(), 'Hello')
-  assert.deepEqual(
-    [payload.Tag, payload.MessageStream, payload.StrippedTextReply],
-    ['', 'inbound', ''],
-  )
+  // No Tag and the default stream, as Postmark sends them; the reply as parsing stripped it.
+  assert.deepEqual([payload.Tag, payload.MessageStream], ['', 'inbound'])
+  assert.equal(payload.StrippedTextReply, message.strippedText ?? '')
+  assert.equal(payload.StrippedTextReply, 'Hello')
   assert.ok(payload.Headers.some((h) => h.Name === 'Message-ID'))
   assert.ok(!payload.Headers.some((h) => h.Name === 'Subject'))
   assert.deepEqual(
@@ -95,8 +95,8 @@ test('postmark: field for field as Postmark sends it', async () => {
       ['big.bin', 3000, 3000],
     ],
   )
-  const stripped = buildPostmarkPayload({ ...message, strippedText: 'Hi' }, rcptTo, contents)
-  assert.equal(stripped.StrippedTextReply, 'Hi')
+  const none = buildPostmarkPayload({ ...message, strippedText: undefined }, rcptTo, contents)
+  assert.equal(none.StrippedTextReply, '')
 })
 
 test('mailbridge: attachments inline up to the endpoint’s size, links above it', async () => {
