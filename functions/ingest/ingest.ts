@@ -23,13 +23,7 @@ import { isIncomingRawKey, mailboxKey } from '../../shared/store/keys.ts'
 import type { S3Objects } from '../../shared/store/objects.ts'
 import { RouteSnapshot } from '../../shared/store/route-snapshot.ts'
 import { Batch } from './batch.ts'
-import {
-  type DeliveryPlan,
-  type MailboxPlan,
-  planDelivery,
-  planWebhookJobs,
-  withRouteListeners,
-} from './plan.ts'
+import { type MailboxPlan, planDelivery, planWebhookJobs, withRouteListeners } from './plan.ts'
 import { fingerprint, isRetryOf } from './retries.ts'
 
 // How long a claimed job may stay unsent before another invocation sends it (ms): far
@@ -114,38 +108,40 @@ export async function ingest(
   const print = fingerprint(queued, raw)
   // Everything read before the writes, at once: the retry check and who to notify (for
   // every routed mailbox; those a retry leaves out are simply not asked for).
-  const [groups, routeNotify, subscribers, everywhere] = await Promise.all([
+  const [groups, listeners] = await Promise.all([
     withoutRetries(plan.mailboxes, queued, print, deps),
-    routeNotifications(plan, batch),
-    subscribersOf([...plan.mailboxes.keys()], batch),
-    batch.everywhere(),
+    batch.listeners([...plan.mailboxes.keys()], [...plan.matched.keys()]),
   ])
+  const routeNotify = withRouteListeners(plan, listeners.byRoute)
   // Every mailbox had it already (a client's retry): so had the routes' endpoints.
   const retried = groups.size === 0 && plan.mailboxes.size > 0
   const notify = retried ? new Map<string, string[]>() : routeNotify
   if (groups.size === 0 && notify.size === 0) return
   // Bytes, then references, then entries: a listed message can always be read, and its
   // bytes are never deleted while a mailbox refers to them.
-  await messages.putBytes(raw, parsed)
-  // From every mailbox, not just those left after the retry check: the same on every
-  // attempt at this record, so all of its entries agree.
-  const shared = plan.mailboxes.size > 1
-  if (shared) await messages.addRefs(queued.id, [...groups.keys()])
-  const added = await Promise.all(
-    [...groups].map(async ([mailbox, { rcptTo, mailboxHash }]) => {
-      const entry = { ...summarize(parsed, mailbox, mailboxHash), shared, rcptTo }
-      const isNew = await mailboxes.add(entry)
-      if (isNew) batch.added(mailbox, parsed.size)
-      return isNew
-    }),
-  )
   const jobs = planWebhookJobs(
     queued.id,
     { mailboxes: groups, notify, decisions: plan.decisions },
-    subscribers,
-    everywhere,
+    listeners.byMailbox,
+    listeners.everywhere,
   )
-  await Promise.all(jobs.map((job) => queueJob(job, deps)))
+  const stored = (async () => {
+    await messages.putBytes(raw, parsed)
+    // From every mailbox, not just those left after the retry check: the same on every
+    // attempt at this record, so all of its entries agree.
+    const shared = plan.mailboxes.size > 1
+    if (shared) await messages.addRefs(queued.id, [...groups.keys()])
+    return Promise.all(
+      [...groups].map(async ([mailbox, { rcptTo, mailboxHash }]) => {
+        const entry = { ...summarize(parsed, mailbox, mailboxHash), shared, rcptTo }
+        const isNew = await mailboxes.add(entry)
+        if (isNew) batch.added(mailbox, parsed.size)
+        return isNew
+      }),
+    )
+  })()
+  // Each job is claimed while the message is being stored, and sent once it is.
+  const [added] = await Promise.all([stored, ...jobs.map((job) => queueJob(job, deps, stored))])
   if (print !== undefined && groups.size > 0) {
     const received = { messageId: queued.id, receivedAt: queued.receivedAt }
     await fingerprints.remember(print, [...groups.keys()], received)
@@ -154,27 +150,6 @@ export async function ingest(
     { messageId: queued.id, mailboxes: [...groups.keys()], webhooks: jobs.length },
     added.some(Boolean) || groups.size === 0 ? 'message stored' : 'message was stored already',
   )
-}
-
-/** Each mailbox's own endpoints. */
-async function subscribersOf(mailboxes: string[], batch: Batch): Promise<Map<string, string[]>> {
-  return new Map(
-    await Promise.all(
-      mailboxes.map(async (mailbox) => [mailbox, await batch.subscribers(mailbox)] as const),
-    ),
-  )
-}
-
-/** The endpoints to notify: the routes' notify actions, and those listening to a route. */
-async function routeNotifications(
-  plan: DeliveryPlan,
-  batch: Batch,
-): Promise<Map<string, string[]>> {
-  const matched = [...plan.matched.keys()]
-  const listeners = new Map(
-    await Promise.all(matched.map(async (id) => [id, await batch.routeSubscribers(id)] as const)),
-  )
-  return withRouteListeners(plan, listeners)
 }
 
 /**
@@ -205,13 +180,18 @@ async function withoutRetries(
 }
 
 /**
- * Sends a job once, however many invocations handle the record: the one that claims the
- * notification sends it; another waits until it is sent. A claim left unsent for
+ * Sends a job once the message is `stored`, and once however many invocations handle the
+ * record: the one that claims the notification sends it; another waits until it is
+ * sent. A claim left unsent for
  * CLAIM_STALE_MS was made by an invocation that died before sending (its record has come
  * back), and is sent now. The deliver side absorbs the rare job sent twice (same
  * webhook-id, delivered state checked).
  */
-async function queueJob(job: WebhookJob, deps: IngestDeps): Promise<void> {
+async function queueJob(
+  job: WebhookJob,
+  deps: IngestDeps,
+  stored: Promise<unknown>,
+): Promise<void> {
   const { deliveries } = deps.stores
   let claim = await deliveries.claim(job.messageId, job.endpointId)
   while (claim !== 'claimed') {
@@ -223,6 +203,8 @@ async function queueJob(job: WebhookJob, deps: IngestDeps): Promise<void> {
       (await deliveries.get(job.messageId, job.endpointId)) ??
       (await deliveries.claim(job.messageId, job.endpointId))
   }
+  // A receiver may read the message through the API as soon as it hears of it.
+  await stored
   await deps.sqs.send(
     new SendMessageCommand({ QueueUrl: deps.webhookQueueUrl, MessageBody: queueBody(job) }),
   )

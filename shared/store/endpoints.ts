@@ -42,6 +42,13 @@ function toEndpoint(item: Item): WebhookEndpoint {
   return WebhookEndpointSchema.parse(withoutKey(item))
 }
 
+/** Endpoint ids by what they listen to (EndpointStore.listeners). */
+export interface Listeners {
+  byMailbox: Map<string, string[]>
+  everywhere: string[]
+  byRoute: Map<string, string[]>
+}
+
 /** What creating an endpoint takes: the API's body, with the mailbox already normalised. */
 export type NewEndpoint = Omit<CreateWebhook, 'mailbox'> & { mailbox: string | null }
 
@@ -89,12 +96,28 @@ export class EndpointStore {
     for (const routeId of routes) await this.updateSet(keys.routeSubscription(routeId), action, id)
   }
 
-  /** The endpoints listening to a route (besides those its notify actions name). */
-  async subscribedToRoute(routeId: string): Promise<string[]> {
-    const { Item } = await this.table.doc.send(
-      new GetCommand({ TableName: this.table.name, Key: keys.routeSubscription(routeId) }),
+  /**
+   * Who listens to what, in one read: the endpoints of each of `mailboxes`, of every
+   * mailbox (`everywhere`), and of each of `routes` (besides those its notify actions name).
+   */
+  async listeners(mailboxes: string[], routes: string[]): Promise<Listeners> {
+    const wanted = [
+      ...mailboxes.map((mailbox) => keys.mailboxMeta(mailbox)),
+      keys.allMailboxesSubscription(),
+      ...routes.map((routeId) => keys.routeSubscription(routeId)),
+    ]
+    const found = new Map(
+      (await this.table.getMany(wanted, 'pk, sk, webhooks, ids')).map((item) => [
+        `${item.pk}\n${item.sk}`,
+        [...((item.webhooks ?? item.ids ?? []) as Set<string>)],
+      ]),
     )
-    return [...((Item?.ids as Set<string>) ?? [])]
+    const ids = (key: TableKey) => found.get(`${key.pk}\n${key.sk}`) ?? []
+    return {
+      byMailbox: new Map(mailboxes.map((mailbox) => [mailbox, ids(keys.mailboxMeta(mailbox))])),
+      everywhere: ids(keys.allMailboxesSubscription()),
+      byRoute: new Map(routes.map((routeId) => [routeId, ids(keys.routeSubscription(routeId))])),
+    }
   }
 
   async get(id: string): Promise<WebhookEndpoint | undefined> {
@@ -207,14 +230,6 @@ export class EndpointStore {
       }),
     )
     return Attributes !== undefined
-  }
-
-  /** The endpoints subscribed to every mailbox. */
-  async subscribedToAll(): Promise<string[]> {
-    const { Item } = await this.table.doc.send(
-      new GetCommand({ TableName: this.table.name, Key: keys.allMailboxesSubscription() }),
-    )
-    return [...((Item?.ids as Set<string>) ?? [])]
   }
 
   /**

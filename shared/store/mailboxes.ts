@@ -10,14 +10,7 @@
  * only what the write's returned item says it changed. A process that dies between the
  * entry and its count leaves the counters short (no transactions: the emulator has none).
  */
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb'
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { Mailbox, MessageSummary } from '../contracts/message.ts'
 import { InvalidCursorError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
@@ -41,8 +34,6 @@ export interface Page<T> {
 
 // DynamoDB's limit on a sort key, bytes.
 const MAX_CURSOR_BYTES = 1024
-// BatchGetItem reads at most 100 keys per call.
-const BATCH_GET_KEYS = 100
 
 /**
  * An entry as an item: the summary as one JSON string, beside the attributes that writes
@@ -271,23 +262,8 @@ export class MailboxStore {
 
   /** The meta items of these mailboxes, by pk. */
   private async metas(mailboxes: string[]): Promise<Map<string, Item>> {
-    const out = new Map<string, Item>()
-    for (let start = 0; start < mailboxes.length; start += BATCH_GET_KEYS) {
-      let pending: Item[] | undefined = mailboxes
-        .slice(start, start + BATCH_GET_KEYS)
-        .map((mailbox) => keys.mailboxMeta(mailbox) as unknown as Item)
-      // DynamoDB may leave some keys unread under load: read those again.
-      while (pending?.length) {
-        const result: BatchGetCommandOutput = await this.table.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.table.name]: { Keys: pending } } }),
-        )
-        for (const item of result.Responses?.[this.table.name] ?? []) {
-          out.set(String(item.pk), item)
-        }
-        pending = result.UnprocessedKeys?.[this.table.name]?.Keys
-      }
-    }
-    return out
+    const items = await this.table.getMany(mailboxes.map((mailbox) => keys.mailboxMeta(mailbox)))
+    return new Map(items.map((item) => [String(item.pk), item]))
   }
 
   /**
@@ -304,18 +280,6 @@ export class MailboxStore {
       }),
     )
     return toMailbox(mailbox, Item)
-  }
-
-  /** The endpoints subscribed to this one mailbox. */
-  async subscribers(mailbox: string): Promise<string[]> {
-    const { Item } = await this.table.doc.send(
-      new GetCommand({
-        TableName: this.table.name,
-        Key: keys.mailboxMeta(mailbox),
-        ProjectionExpression: 'webhooks',
-      }),
-    )
-    return [...((Item?.webhooks as Set<string>) ?? [])]
   }
 
   async subscribe(mailbox: string, endpointId: string): Promise<void> {

@@ -9,14 +9,19 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb'
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DynamoDBDocumentClient,
   QueryCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb'
+import type { TableKey } from './keys.ts'
 
 // How long a new table may take to become ACTIVE (s).
 const TABLE_WAIT_SECONDS = 120
+// BatchGetItem reads at most 100 keys per call.
+const BATCH_GET_KEYS = 100
 
 /** The attribute DynamoDB's TTL reads (epoch seconds); reads skip what has passed it. */
 export const TTL_ATTRIBUTE = 'expiresAt'
@@ -33,6 +38,29 @@ export class Table {
     this.doc = DynamoDBDocumentClient.from(client, {
       marshallOptions: { removeUndefinedValues: true },
     })
+  }
+
+  /**
+   * The items at `keys` that exist, in one BatchGetItem per 100 keys; the keys DynamoDB
+   * leaves unread under load are asked for again.
+   */
+  async getMany(keys: TableKey[], projection?: string): Promise<Item[]> {
+    const items: Item[] = []
+    for (let start = 0; start < keys.length; start += BATCH_GET_KEYS) {
+      let pending: Item[] | undefined = keys
+        .slice(start, start + BATCH_GET_KEYS)
+        .map((key) => ({ ...key }))
+      while (pending?.length) {
+        const result: BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.name]: { Keys: pending, ProjectionExpression: projection } },
+          }),
+        )
+        items.push(...(result.Responses?.[this.name] ?? []))
+        pending = result.UnprocessedKeys?.[this.name]?.Keys
+      }
+    }
+    return items
   }
 
   /**
