@@ -9,7 +9,8 @@ import type { AddressPattern } from '../contracts/route.ts'
 
 /** The named captures of a match (empty for patterns without any), or null for no match. */
 export type Captures = Record<string, string>
-export type Matcher = (address: string) => Captures | null
+/** `lower` is `address` lower-cased, computed once per decision rather than per route. */
+export type Matcher = (address: string, lower?: string) => Captures | null
 
 const NO_CAPTURES: Captures = Object.freeze({}) as Captures
 
@@ -57,14 +58,15 @@ export function compilePattern(pattern: AddressPattern): Matcher {
   switch (pattern.type) {
     case 'exact': {
       const value = pattern.value.toLowerCase()
-      return (address) => (address.toLowerCase() === value ? NO_CAPTURES : null)
+      return (address, lower = address.toLowerCase()) => (lower === value ? NO_CAPTURES : null)
     }
     case 'domain': {
-      const value = pattern.value.toLowerCase().replace(/^@/, '')
-      return (address) => {
-        const at = address.lastIndexOf('@')
-        return at >= 0 && address.slice(at + 1).toLowerCase() === value ? NO_CAPTURES : null
-      }
+      const suffix = `@${pattern.value.toLowerCase().replace(/^@/, '')}`
+      // The last `@` starts the domain: `a@b@c.com` is at c.com, not at b@c.com.
+      return (address, lower = address.toLowerCase()) =>
+        lower.endsWith(suffix) && lower.lastIndexOf('@') === lower.length - suffix.length
+          ? NO_CAPTURES
+          : null
     }
     case 'wildcard':
       return (address) => (wildcardMatch(pattern.value, address) ? NO_CAPTURES : null)

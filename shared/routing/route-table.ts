@@ -75,15 +75,18 @@ export function isAccepted(decision: Decision): boolean {
 
 interface CompiledRoute {
   route: Route
+  /** Position in evaluation order. */
+  rank: number
   recipient: Matcher | undefined
   sender: Matcher | undefined
   header: { name: string; pattern: ReturnType<typeof compileRegex> } | undefined
 }
 
-function compileRoute(route: Route): CompiledRoute {
+function compileRoute(route: Route, rank: number): CompiledRoute {
   const { recipient, sender, header } = route.match
   return {
     route,
+    rank,
     recipient: recipient.type === 'catchAll' ? undefined : compilePattern(recipient),
     sender: sender && compilePattern(sender),
     header: header && { name: header.name.toLowerCase(), pattern: compileRegex(header.pattern) },
@@ -97,9 +100,23 @@ export function sortRoutes<T extends Pick<Route, 'priority' | 'id'>>(routes: rea
   )
 }
 
+/** The key of an exact or domain route in its index: what it tests, and the value. */
+const indexKey = (address: 'base' | 'full', value: string) => `${address} ${value}`
+
+/** What follows the last `@` of a lower-cased address; `""` without one. */
+const domainOf = (lower: string) => {
+  const at = lower.lastIndexOf('@')
+  return at < 0 ? '' : lower.slice(at + 1)
+}
+
 export class RouteTable {
-  readonly #ordinary: CompiledRoute[]
-  readonly #catchAll: CompiledRoute[]
+  // Exact and domain routes are looked up, not tried one by one: with a thousand routes,
+  // mostly addresses and domains, a decision tests only the few wildcards and regexes.
+  readonly #exact = new Map<string, CompiledRoute[]>()
+  readonly #domain = new Map<string, CompiledRoute[]>()
+  readonly #scanned: CompiledRoute[] = []
+  readonly #catchAll: CompiledRoute[] = []
+  readonly size: number
 
   /** Compiles `routes` (disabled ones are left out); `delimiters` as splitAddress takes them. */
   constructor(
@@ -107,12 +124,19 @@ export class RouteTable {
     readonly delimiters: string,
   ) {
     const compiled = sortRoutes(routes.filter((route) => route.enabled)).map(compileRoute)
-    this.#ordinary = compiled.filter((route) => route.recipient !== undefined)
-    this.#catchAll = compiled.filter((route) => route.recipient === undefined)
-  }
-
-  get size(): number {
-    return this.#ordinary.length + this.#catchAll.length
+    this.size = compiled.length
+    const index = (map: Map<string, CompiledRoute[]>, key: string, route: CompiledRoute) =>
+      map.set(key, [...(map.get(key) ?? []), route])
+    for (const route of compiled) {
+      const { recipient, address } = route.route.match
+      if (recipient.type === 'catchAll') this.#catchAll.push(route)
+      else if (recipient.type === 'exact') {
+        index(this.#exact, indexKey(address, recipient.value.toLowerCase()), route)
+      } else if (recipient.type === 'domain') {
+        const domain = recipient.value.toLowerCase().replace(/^@/, '')
+        index(this.#domain, indexKey(address, domain), route)
+      } else this.#scanned.push(route)
+    }
   }
 
   decide(input: RoutingInput): Decision {
@@ -131,19 +155,40 @@ export class RouteTable {
       hash: split.hash ?? '',
       address: input.recipient,
     }
-    const run = (routes: CompiledRoute[]) => {
-      for (const compiled of routes) {
-        const { route } = compiled
-        const tested = route.match.address === 'full' ? input.recipient : split.base
-        const captures = compiled.recipient ? compiled.recipient(tested) : {}
-        if (captures === null || !this.#conditionsHold(compiled, input)) continue
-        decision.routes.push(route.id)
-        if (apply(decision, route, { ...builtins, ...captures })) return
+    const run = (candidates: Array<{ compiled: CompiledRoute; captures: Captures }>) => {
+      for (const { compiled, captures } of candidates) {
+        if (!this.#conditionsHold(compiled, input)) continue
+        decision.routes.push(compiled.route.id)
+        if (apply(decision, compiled.route, { ...builtins, ...captures })) return
       }
     }
-    run(this.#ordinary)
-    if (decision.routes.length === 0) run(this.#catchAll)
+    run(this.#candidates(input.recipient, split.base))
+    if (decision.routes.length === 0) {
+      run(this.#catchAll.map((compiled) => ({ compiled, captures: {} })))
+    }
     return decision
+  }
+
+  /** The ordinary routes whose recipient pattern matches, in evaluation order. */
+  #candidates(full: string, base: string) {
+    const tested = { full, base }
+    const lower = { full: full.toLowerCase(), base: base.toLowerCase() }
+    const found: Array<{ compiled: CompiledRoute; captures: Captures }> = []
+    for (const address of ['base', 'full'] as const) {
+      const keys = [
+        this.#exact.get(indexKey(address, lower[address])),
+        this.#domain.get(indexKey(address, domainOf(lower[address]))),
+      ]
+      for (const compiled of keys.flat()) {
+        if (compiled) found.push({ compiled, captures: {} })
+      }
+    }
+    for (const compiled of this.#scanned) {
+      const address = compiled.route.match.address
+      const captures = compiled.recipient?.(tested[address], lower[address])
+      if (captures) found.push({ compiled, captures })
+    }
+    return found.sort((a, b) => a.compiled.rank - b.compiled.rank)
   }
 
   #conditionsHold(compiled: CompiledRoute, input: RoutingInput): boolean {
