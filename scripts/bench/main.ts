@@ -18,7 +18,6 @@ import type { Load } from './load.ts'
 import { startLocalModeServer } from './local-mode.ts'
 import { describeMachine, formatMachine } from './machine.ts'
 import { formatParse, measureParse } from './parse.ts'
-import { formatRouting, measureRouting } from './routing.ts'
 import { ensurePeers } from './peers.ts'
 import { readMemory } from './proc.ts'
 import { onCleanup, runOk } from './processes.ts'
@@ -30,6 +29,7 @@ import {
   rate,
   sizeLabel,
 } from './report.ts'
+import { formatRouting, measureRouting } from './routing.ts'
 import { type RowResult, runRow } from './row.ts'
 import { log, parseScale, runBench } from './run-bench.ts'
 import { startDovecotServer, startEdgeServer } from './servers.ts'
