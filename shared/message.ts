@@ -17,6 +17,7 @@ import type { DkimVerification } from './parse/dkim.ts'
 import type { MailParse, MimePart } from './parse/mime.ts'
 import { stripReply } from './parse/reply.ts'
 import { readBounce, readFeedback } from './parse/reports.ts'
+import { withTnefContents } from './parse/tnef.ts'
 import { mailboxName } from './store/keys.ts'
 
 // Characters of the text body kept in a summary, enough for a list view.
@@ -38,6 +39,7 @@ export const BODY_CHARS = 1024 * 1024
 
 export { type DkimOptions, type TxtResolver, verifyDkim } from './parse/dkim.ts'
 export { type MailParse, parseMail } from './parse/mime.ts'
+export { type MessageFile, withTnefContents } from './parse/tnef.ts'
 
 function flatten(addresses: Address[] | undefined): MailAddress[] {
   const out: MailAddress[] = []
@@ -118,13 +120,14 @@ export function buildParsedMessage(
       text: charsetOf(parts, 'text/plain'),
       html: charsetOf(parts, 'text/html'),
     },
-    attachments: email.attachments.map((attachment, index) => ({
+    attachments: withTnefContents(email.attachments).map((attachment, index) => ({
       index,
       filename: attachment.filename,
       contentType: attachment.mimeType,
       size: byteLength(attachment.content),
       contentId: attachment.contentId?.replace(/^<|>$/g, '') ?? null,
       disposition: attachment.disposition,
+      ...(attachment.parent !== undefined && { parent: attachment.parent }),
     })),
   }
   const truncated = {

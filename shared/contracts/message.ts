@@ -30,6 +30,16 @@ export const AttachmentInfoSchema = z
     contentId: z.string().nullable().describe('Content-ID without angle brackets'),
     /** `attachment`, `inline`, or null when the part does not say. */
     disposition: z.string().nullable(),
+    /**
+     * Set on a file unpacked from a TNEF attachment (`winmail.dat`): the index of that
+     * attachment, which stays in the list with its original bytes. The TNEF's RTF body is
+     * unpacked as `body.rtf`, its HTML body as `body.html`.
+     */
+    parent: z
+      .number()
+      .int()
+      .optional()
+      .describe('Index of the TNEF attachment (winmail.dat) this file was unpacked from'),
   })
   .meta({ id: 'AttachmentInfo' })
 export type AttachmentInfo = z.infer<typeof AttachmentInfoSchema>
