@@ -10,12 +10,14 @@ import type {
   StoredMessage,
 } from './contracts/message.ts'
 import type { QueuedMessage } from './contracts/queue.ts'
-import { readAuthentication } from './parse/auth-results.ts'
+import { combineAuthentication, readAuthentication } from './parse/auth-results.ts'
 import { readCalendar } from './parse/calendar.ts'
 import type { CharsetUse } from './parse/charset.ts'
+import type { DkimVerification } from './parse/dkim.ts'
 import type { MailParse, MimePart } from './parse/mime.ts'
 import { stripReply } from './parse/reply.ts'
 import { readBounce, readFeedback } from './parse/reports.ts'
+import { withTnefContents } from './parse/tnef.ts'
 import { mailboxName } from './store/keys.ts'
 
 // Characters of the text body kept in a summary, enough for a list view.
@@ -35,7 +37,9 @@ const SUMMARY_ADDRESS_CHARS = 320
 // there, and said to be; the raw source always has all of it.
 export const BODY_CHARS = 1024 * 1024
 
+export { type DkimOptions, type TxtResolver, verifyDkim } from './parse/dkim.ts'
 export { type MailParse, parseMail } from './parse/mime.ts'
+export { type MessageFile, withTnefContents } from './parse/tnef.ts'
 
 function flatten(addresses: Address[] | undefined): MailAddress[] {
   const out: MailAddress[] = []
@@ -69,6 +73,11 @@ function charsetOf(parts: MimePart[], type: string): CharsetUse | null {
 export interface BuildOptions {
   /** The authserv-id of the mail host's MTA (MAILBRIDGE_AUTHSERV_ID), whose verdicts are trusted. */
   authservId?: string | undefined
+  /**
+   * Ingest's own check of the DKIM signatures (`verifyDkim`): null for an unsigned message,
+   * undefined when it did not run.
+   */
+  dkim?: DkimVerification[] | null | undefined
 }
 
 /** The stored form of a parsed message: one per message, whatever its mailboxes. */
@@ -100,7 +109,10 @@ export function buildParsedMessage(
     html: cut(email.html),
     strippedText: cut(stripReply(email.text ?? null) ?? undefined),
     headers,
-    authentication: readAuthentication(headers, options.authservId),
+    authentication: combineAuthentication(
+      readAuthentication(headers, options.authservId),
+      options.dkim,
+    ),
     bounce: readBounce(parts),
     feedback: readFeedback(parts),
     calendar: readCalendar(parts),
@@ -108,13 +120,14 @@ export function buildParsedMessage(
       text: charsetOf(parts, 'text/plain'),
       html: charsetOf(parts, 'text/html'),
     },
-    attachments: email.attachments.map((attachment, index) => ({
+    attachments: withTnefContents(email.attachments).map((attachment, index) => ({
       index,
       filename: attachment.filename,
       contentType: attachment.mimeType,
       size: byteLength(attachment.content),
       contentId: attachment.contentId?.replace(/^<|>$/g, '') ?? null,
       disposition: attachment.disposition,
+      ...(attachment.parent !== undefined && { parent: attachment.parent }),
     })),
   }
   const truncated = {

@@ -2,7 +2,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Stores } from '../../shared/compose.ts'
 import { InvalidCursorError } from '../../shared/errors.ts'
-import { inMailbox, parseMail } from '../../shared/message.ts'
+import { inMailbox, parseMail, withTnefContents } from '../../shared/message.ts'
 import { isMessageId } from '../../shared/message-id.ts'
 import { mailboxName } from '../../shared/store/keys.ts'
 import type { Entry } from '../../shared/store/mailboxes.ts'
@@ -210,7 +210,9 @@ export function registerMailboxRoutes(
     const raw = await rawOf(params)
     // Only canonical indexes name an attachment: "01" or "+1" would alias "1".
     const index = /^(0|[1-9][0-9]{0,5})$/.test(params.index) ? Number(params.index) : -1
-    const attachment = index < 0 ? undefined : (await parseMail(raw)).email.attachments[index]
+    // Counted as the stored message counts them: the files unpacked from TNEF come after.
+    const attachment =
+      index < 0 ? undefined : withTnefContents((await parseMail(raw)).email.attachments)[index]
     if (attachment === undefined) {
       throw new NotFoundError(`Message ${params.id} has no attachment ${params.index}`)
     }

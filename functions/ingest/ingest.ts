@@ -17,7 +17,13 @@ import {
 } from '../../shared/contracts/queue.ts'
 import { MalformedRecordError } from '../../shared/errors.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
-import { buildParsedMessage, parseMail, summarize } from '../../shared/message.ts'
+import {
+  buildParsedMessage,
+  parseMail,
+  summarize,
+  type TxtResolver,
+  verifyDkim,
+} from '../../shared/message.ts'
 import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
 import { isIncomingRawKey, mailboxKey } from '../../shared/store/keys.ts'
 import type { S3Objects } from '../../shared/store/objects.ts'
@@ -46,6 +52,8 @@ export interface IngestDeps {
   logger: Logger
   /** Whose Authentication-Results verdicts are trusted (MAILBRIDGE_AUTHSERV_ID). */
   authservId?: string | undefined
+  /** Answers the DKIM key lookups of ingest's own check; the system's DNS by default. */
+  dkimResolver?: TxtResolver | undefined
 }
 
 /** Ingest's dependencies, from the composition root. */
@@ -80,6 +88,17 @@ async function loadRaw(queued: QueuedMessage, objects: S3Objects): Promise<Uint8
   return raw
 }
 
+// Ingest's own DKIM verdicts; undefined (the message is stored without them) if the check
+// itself broke, which a message's content should never make it do.
+async function checkDkim(id: string, raw: Uint8Array, deps: IngestDeps) {
+  try {
+    return await verifyDkim(raw, { resolver: deps.dkimResolver })
+  } catch (err) {
+    deps.logger.warn({ messageId: id, err }, 'DKIM check failed, message stored without it')
+    return undefined
+  }
+}
+
 export async function ingest(
   body: string,
   deps: IngestDeps,
@@ -88,11 +107,11 @@ export async function ingest(
   const { messages, mailboxes, fingerprints } = deps.stores
   const queued = parseQueuedMessage(body)
   const raw = await loadRaw(queued, deps.stores.objects)
-  const parse = await parseMail(raw)
+  const [parse, dkim] = await Promise.all([parseMail(raw), checkDkim(queued.id, raw, deps)])
   if (parse.error !== undefined) {
     deps.logger.warn({ messageId: queued.id, err: parse.error }, 'MIME parse incomplete, raw kept')
   }
-  const parsed = buildParsedMessage(queued, parse, { authservId: deps.authservId })
+  const parsed = buildParsedMessage(queued, parse, { authservId: deps.authservId, dkim })
   const routes = await deps.routes.table(queued.routesVersion)
   const plan = planDelivery(routes, queued.envelope, parsed.headers)
   batch.routed(plan)

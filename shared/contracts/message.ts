@@ -30,6 +30,16 @@ export const AttachmentInfoSchema = z
     contentId: z.string().nullable().describe('Content-ID without angle brackets'),
     /** `attachment`, `inline`, or null when the part does not say. */
     disposition: z.string().nullable(),
+    /**
+     * Set on a file unpacked from a TNEF attachment (`winmail.dat`): the index of that
+     * attachment, which stays in the list with its original bytes. The TNEF's RTF body is
+     * unpacked as `body.rtf`, its HTML body as `body.html`.
+     */
+    parent: z
+      .number()
+      .int()
+      .optional()
+      .describe('Index of the TNEF attachment (winmail.dat) this file was unpacked from'),
   })
   .meta({ id: 'AttachmentInfo' })
 export type AttachmentInfo = z.infer<typeof AttachmentInfoSchema>
@@ -59,17 +69,52 @@ const MethodResultSchema = z.object({
 /**
  * SPF, DKIM, DMARC and ARC verdicts, read from the Authentication-Results header that the
  * mail host's MTA added (its authserv-id is MAILBRIDGE_AUTHSERV_ID); one with another id
- * may be the sender's own and is ignored.
+ * may be the sender's own and is ignored. Beside them, `dkimVerified`: the DKIM signatures
+ * as ingest checked them itself.
  */
+/** One DKIM-Signature, as ingest verified it itself (mailauth, RFC 6376 / RFC 8463). */
+export const DkimVerificationSchema = z
+  .object({
+    /** The signing domain (`d=`). */
+    domain: z.string().describe('The signing domain (d=)'),
+    /** The key selector (`s=`). */
+    selector: z.string().describe('The key selector (s=)'),
+    /** The signature algorithm (`a=`), e.g. `rsa-sha256`, `ed25519-sha256`. */
+    algorithm: z.string().nullable().describe('The signature algorithm (a=)'),
+    /**
+     * `pass`, `fail` (the signature does not match the signed headers), `neutral` (the body
+     * was altered, no usable key, expired or malformed: `comment` says which), `policy`
+     * (key or algorithm too weak), `temperror` (DNS failed), `permerror`.
+     */
+    result: z.string().describe('pass, fail, neutral, policy, temperror, permerror'),
+    /** Why the result is not `pass`, e.g. `body hash did not verify`, `no key`, `bad signature`. */
+    comment: z.string().nullable().describe('Why the result is not pass'),
+    /** True when `domain` aligns with the From domain (DMARC relaxed alignment). */
+    aligned: z.boolean().describe('True when the signing domain aligns with the From domain'),
+  })
+  .meta({ id: 'DkimVerification' })
+
 export const AuthenticationSchema = z
   .object({
-    authservId: z.string().describe('The authserv-id of the trusted header'),
+    /** Null when no trusted header was found and only `dkimVerified` is set. */
+    authservId: z
+      .string()
+      .nullable()
+      .describe('The authserv-id of the trusted header; null when there was none'),
     spf: MethodResultSchema.nullable(),
     /** One entry per DKIM signature checked. */
     dkim: z.array(MethodResultSchema),
     /** DMARC, with the domain's policy (`p=`) when the MTA noted it. */
     dmarc: MethodResultSchema.extend({ policy: z.string().nullable() }).nullable(),
     arc: MethodResultSchema.nullable(),
+    /**
+     * Ingest's own verification of each DKIM-Signature, beside the MTA's `dkim` verdicts:
+     * empty for an unsigned message, absent on messages stored before it.
+     */
+    dkimVerified: z
+      .array(DkimVerificationSchema)
+      .optional()
+      .describe("Ingest's own verification of each DKIM-Signature"),
   })
   .meta({ id: 'Authentication' })
 
@@ -175,7 +220,10 @@ export const ParsedMessageSchema = z.object({
     .nullable()
     .optional()
     .describe('The reply without quoted history and signature'),
-  /** Verdicts of the mail host's own MTA; null when none was found or no authserv-id is set. */
+  /**
+   * Verdicts of the mail host's own MTA and ingest's own DKIM check; null when neither has
+   * anything to say (no trusted header and no DKIM signature).
+   */
   authentication: AuthenticationSchema.nullable().optional(),
   /** Set when the message is a delivery status notification. */
   bounce: BounceSchema.nullable().optional(),

@@ -4,6 +4,7 @@
  * with any other authserv-id may have been written by the sender and is ignored: a
  * claimed `pass` from anyone else counts for nothing (RFC 8601 §5).
  */
+import type { DkimVerification } from './dkim.ts'
 
 export interface MethodResult {
   /** `pass`, `fail`, `softfail`, `neutral`, `none`, `temperror`, `permerror`, `policy`... */
@@ -13,13 +14,21 @@ export interface MethodResult {
 }
 
 export interface Authentication {
-  /** The authserv-id of the header the verdicts come from: the configured one. */
-  authservId: string
+  /**
+   * The authserv-id of the header the verdicts come from: the configured one. Null when no
+   * such header was found and only ingest's own DKIM check has something to say.
+   */
+  authservId: string | null
   spf: MethodResult | null
   /** One entry per DKIM signature the MTA checked. */
   dkim: MethodResult[]
   dmarc: (MethodResult & { policy: string | null }) | null
   arc: MethodResult | null
+  /**
+   * Ingest's own verification of each DKIM-Signature (dkim.ts), beside the MTA's `dkim`;
+   * absent when it did not run.
+   */
+  dkimVerified?: DkimVerification[]
 }
 
 // Splits on `;` outside quoted strings.
@@ -97,4 +106,19 @@ export function readAuthentication(
     return auth
   }
   return null
+}
+
+/**
+ * The MTA's verdicts (`readAuthentication`) with ingest's own DKIM check beside them:
+ * `dkimVerified` is set whenever the check ran (`dkim` not undefined: null for an unsigned
+ * message, which adds nothing when there are no trusted verdicts either).
+ */
+export function combineAuthentication(
+  trusted: Authentication | null,
+  dkim: DkimVerification[] | null | undefined,
+): Authentication | null {
+  if (dkim === undefined) return trusted
+  if (trusted === null && !dkim?.length) return null
+  const base = trusted ?? { authservId: null, spf: null, dkim: [], dmarc: null, arc: null }
+  return { ...base, dkimVerified: dkim ?? [] }
 }

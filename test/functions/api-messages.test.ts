@@ -8,6 +8,7 @@ import type { MessageSummary, StoredMessage } from '../../shared/contracts/messa
 import type { QueuedMessage } from '../../shared/contracts/queue.ts'
 import { newMessageId } from '../../shared/message-id.ts'
 import { type Emulator, ingestMessages, readMessage, startEmulator } from '../helpers/emulator.ts'
+import { buildTnef, messageWithTnef } from '../helpers/tnef.ts'
 
 interface MessagePage {
   messages: MessageSummary[]
@@ -268,6 +269,43 @@ describe('api: mailboxes and messages', () => {
     for (const index of ['2', '01', '-1', 'x']) {
       await assertProblem(await get(`${base}/attachments/${index}`), 404)
     }
+  })
+
+  it('serves the files unpacked from a winmail.dat after the attachments, and the original', async () => {
+    const csv = Buffer.from('a,b\r\n1,2\r\n')
+    const tnef = buildTnef(
+      [{ title: 'REPORT~1.CSV', longName: 'report.csv', mimeTag: 'text/csv', data: csv }],
+      '{\\rtf1 Hi}',
+    )
+    const raw = messageWithTnef(tnef)
+    const queued: QueuedMessage = {
+      v: 1,
+      id: newMessageId(Date.now()),
+      receivedAt: new Date().toISOString(),
+      envelope: { mailFrom: 'ann@example.org', rcptTo: ['tnef@example.com'] },
+      size: raw.byteLength,
+      raw: { base64: raw.toString('base64') },
+    }
+    await ingestMessages(emulator, queued)
+    const base = `/v1/mailboxes/tnef%40example.com/messages/${queued.id}`
+
+    const stored = await json<StoredMessage>(await get(base))
+    assert.deepEqual(
+      stored.attachments.map((a) => [a.index, a.filename, a.contentType, a.size, a.parent]),
+      [
+        [0, 'winmail.dat', 'application/ms-tnef', tnef.byteLength, undefined],
+        [1, 'report.csv', 'text/csv', csv.byteLength, 0],
+        [2, 'body.rtf', 'application/rtf', 10, 0],
+      ],
+    )
+    const original = await get(`${base}/attachments/0`)
+    assert.deepEqual(Buffer.from(await original.arrayBuffer()), tnef)
+    const report = await get(`${base}/attachments/1`)
+    assert.equal(report.headers.get('content-type'), 'text/csv')
+    assert.deepEqual(Buffer.from(await report.arrayBuffer()), csv, 'byte for byte, CRLFs kept')
+    const rtf = await get(`${base}/attachments/2`)
+    assert.equal(await rtf.text(), '{\\rtf1 Hi}')
+    await assertProblem(await get(`${base}/attachments/3`), 404)
   })
 
   it('deletes a message, then no longer finds it', async () => {

@@ -17,7 +17,7 @@ import { type Config, loadConfig } from '../../shared/config.ts'
 import type { StoredMessage } from '../../shared/contracts/message.ts'
 import type { QueuedMessage } from '../../shared/contracts/queue.ts'
 import { createLogger } from '../../shared/logger.ts'
-import { inMailbox } from '../../shared/message.ts'
+import { inMailbox, type TxtResolver } from '../../shared/message.ts'
 import { sqsEvent, sqsRecord } from './factories.ts'
 
 export interface Emulator {
@@ -76,9 +76,24 @@ export async function startEmulator(env: NodeJS.ProcessEnv = {}): Promise<Emulat
   }
 }
 
-/** What ingest needs, on this emulator: the same wiring as local mode's. */
-export function ingestDeps(em: Emulator, component: string): IngestDeps {
-  return rootIngestDeps(em.root, createLogger(component))
+/**
+ * DKIM key lookups in tests: no network, so every key is missing (`no key`), unless a
+ * test serves its own records.
+ */
+export const NO_DNS: TxtResolver = async (name) => {
+  throw Object.assign(new Error(`queryTxt ENOTFOUND ${name}`), { code: 'ENOTFOUND' })
+}
+
+/**
+ * What ingest needs, on this emulator: the same wiring as local mode's, but for DKIM key
+ * lookups, which go to `dkimResolver` (no DNS by default).
+ */
+export function ingestDeps(
+  em: Emulator,
+  component: string,
+  dkimResolver: TxtResolver = NO_DNS,
+): IngestDeps {
+  return { ...rootIngestDeps(em.root, createLogger(component)), dkimResolver }
 }
 
 /** A message as `mailbox` holds it (what the API's GET returns), or undefined. */
