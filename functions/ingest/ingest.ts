@@ -125,26 +125,15 @@ export async function ingest(
     )
   }
   const print = fingerprint(queued, raw)
-  // Everything read before the writes, at once: the retry check and who to notify (for
-  // every routed mailbox; those a retry leaves out are simply not asked for).
-  const [groups, listeners] = await Promise.all([
-    withoutRetries(plan.mailboxes, queued, print, deps),
-    batch.listeners([...plan.mailboxes.keys()], [...plan.matched.keys()]),
-  ])
-  const routeNotify = withRouteListeners(plan, listeners.byRoute)
-  // Every mailbox had it already (a client's retry): so had the routes' endpoints.
-  const retried = groups.size === 0 && plan.mailboxes.size > 0
-  const notify = retried ? new Map<string, string[]>() : routeNotify
-  if (groups.size === 0 && notify.size === 0) return
+  const groups = await withoutRetries(plan.mailboxes, queued, print, deps)
+  // Every mailbox had it already (a client's retry): so had its endpoints.
+  if (groups.size === 0 && plan.mailboxes.size > 0) return
+  // Who listens is read while the message is stored (it decides only the jobs).
+  const listening = batch.listeners([...groups.keys()], [...plan.matched.keys()])
   // Bytes, then references, then entries: a listed message can always be read, and its
-  // bytes are never deleted while a mailbox refers to them.
-  const jobs = planWebhookJobs(
-    queued.id,
-    { mailboxes: groups, notify, decisions: plan.decisions },
-    listeners.byMailbox,
-    listeners.everywhere,
-  )
-  const stored = (async () => {
+  // bytes are never deleted while a mailbox refers to them. Nothing to store and nobody
+  // to tell (every recipient dropped or unrouted): nothing is written at all.
+  const storing = async () => {
     await messages.putBytes(raw, parsed)
     // From every mailbox, not just those left after the retry check: the same on every
     // attempt at this record, so all of its entries agree.
@@ -158,9 +147,21 @@ export async function ingest(
         return isNew
       }),
     )
-  })()
+  }
+  const stored = groups.size > 0 ? storing() : undefined
+  stored?.catch(() => {})
+  const listeners = await listening
+  const notify = withRouteListeners(plan, listeners.byRoute)
+  if (stored === undefined && notify.size === 0) return
+  const written = stored ?? storing()
+  const jobs = planWebhookJobs(
+    queued.id,
+    { mailboxes: groups, notify, decisions: plan.decisions },
+    listeners.byMailbox,
+    listeners.everywhere,
+  )
   // Each job is claimed while the message is being stored, and sent once it is.
-  const [added] = await Promise.all([stored, ...jobs.map((job) => queueJob(job, deps, stored))])
+  const [added] = await Promise.all([written, ...jobs.map((job) => queueJob(job, deps, written))])
   if (print !== undefined && groups.size > 0) {
     const received = { messageId: queued.id, receivedAt: queued.receivedAt }
     await fingerprints.remember(print, [...groups.keys()], received)
