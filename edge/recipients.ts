@@ -62,8 +62,9 @@ export class RecipientCheck {
       return new UnknownRecipientError(recipient, 'no route accepts this recipient')
     }
     if (counters === undefined) return undefined
-    for (const { mailbox, quota } of decision.stores) {
-      if (quota?.messages === undefined && quota?.bytes === undefined) continue
+    for (const { mailbox, quotas } of decision.stores) {
+      const limits = quotas.filter((q) => q.messages !== undefined || q.bytes !== undefined)
+      if (limits.length === 0) continue
       let used: Pick<Mailbox, 'messages' | 'bytes'>
       try {
         used = await counters(mailbox)
@@ -71,10 +72,12 @@ export class RecipientCheck {
         logger.warn({ err: error, mailbox }, 'quota not checked: counters could not be read')
         continue
       }
-      const full =
-        (quota.messages !== undefined && used.messages >= quota.messages) ||
-        (quota.bytes !== undefined && used.bytes >= quota.bytes)
-      if (full) return new OverQuotaError(recipient, quota.reply === 'permanent')
+      const full = limits.find(
+        (quota) =>
+          (quota.messages !== undefined && used.messages >= quota.messages) ||
+          (quota.bytes !== undefined && used.bytes >= quota.bytes),
+      )
+      if (full) return new OverQuotaError(recipient, full.reply === 'permanent')
     }
     return undefined
   }

@@ -1,21 +1,24 @@
 /**
  * Routes (/v1/routes): list, create, read, replace and delete the rules that decide where
- * each recipient's mail goes. Every change is published to the edge and ingest at once
+ * each recipient's mail goes; and a mailbox's own quota (/v1/mailboxes/{address}/quota),
+ * published with them since the edge checks both at RCPT time. Every change is published to the edge and ingest at once
  * (RouteStore.publish); a route RE2 cannot run or that contradicts itself is a 400.
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Stores } from '../../shared/compose.ts'
 import {
   MAX_ROUTES,
+  QuotaSchema,
   ROUTE_ID,
   type Route,
   RouteInputSchema,
   RouteSchema,
 } from '../../shared/contracts/route.ts'
 import { routeProblems } from '../../shared/routing/route-table.ts'
+import { mailboxName } from '../../shared/store/keys.ts'
 import { newRouteId, type RouteStats, UNROUTED } from '../../shared/store/routes.ts'
 import { BadRequestError, NotFoundError } from './errors.ts'
-import { problemContent } from './schemas.ts'
+import { MailboxParamsSchema, problemContent } from './schemas.ts'
 
 const RouteWithStatsSchema = RouteSchema.extend({
   /** Recipients this route matched, and how many of them it dropped, since it was created. */
@@ -102,6 +105,46 @@ const deleteRouteOp = createRoute({
   },
 })
 
+const quotaContent = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: QuotaSchema } },
+})
+
+const getQuotaOp = createRoute({
+  method: 'get',
+  path: '/v1/mailboxes/{address}/quota',
+  summary: "A mailbox's own quota",
+  request: { params: MailboxParamsSchema },
+  responses: {
+    200: quotaContent('The quota'),
+    401: unauthorized,
+    404: problemContent('The mailbox has no quota of its own'),
+  },
+})
+
+const putQuotaOp = createRoute({
+  method: 'put',
+  path: '/v1/mailboxes/{address}/quota',
+  summary: "Set a mailbox's own quota, checked at RCPT time beside its routes' quotas",
+  request: {
+    params: MailboxParamsSchema,
+    body: { required: true, content: { 'application/json': { schema: QuotaSchema } } },
+  },
+  responses: {
+    200: quotaContent('Set and published'),
+    400: problemContent('Not a valid quota'),
+    401: unauthorized,
+  },
+})
+
+const deleteQuotaOp = createRoute({
+  method: 'delete',
+  path: '/v1/mailboxes/{address}/quota',
+  summary: "Remove a mailbox's own quota",
+  request: { params: MailboxParamsSchema },
+  responses: { 204: { description: 'Removed and published' }, 401: unauthorized },
+})
+
 const NO_STATS: RouteStats = { matched: 0, dropped: 0 }
 
 export function registerRouteRoutes(
@@ -173,6 +216,28 @@ export function registerRouteRoutes(
     )
     const outcome = await routes.put(route)
     return c.json(await withStats(route), outcome === 'created' ? 201 : 200)
+  })
+
+  app.openapi(getQuotaOp, async (c) => {
+    const mailbox = mailboxName(c.req.valid('param').address)
+    const quota = (await routes.quotas())[mailbox]
+    if (quota === undefined) throw new NotFoundError(`${mailbox} has no quota of its own`)
+    return c.json(quota, 200)
+  })
+
+  app.openapi(putQuotaOp, async (c) => {
+    const mailbox = mailboxName(c.req.valid('param').address)
+    const quota = c.req.valid('json')
+    if (quota.messages === undefined && quota.bytes === undefined) {
+      throw new BadRequestError('A quota needs messages, bytes or both')
+    }
+    await routes.setQuota(mailbox, quota)
+    return c.json(quota, 200)
+  })
+
+  app.openapi(deleteQuotaOp, async (c) => {
+    await routes.setQuota(mailboxName(c.req.valid('param').address), null)
+    return c.body(null, 204)
   })
 
   app.openapi(deleteRouteOp, async (c) => {

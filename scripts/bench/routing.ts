@@ -113,7 +113,7 @@ async function publish(emulator: BenchEmulator, routes: Route[] | undefined): Pr
       await s3.send(new DeleteObjectCommand({ Bucket, Key: ROUTES_KEY }))
       return
     }
-    const set: RouteSet = { version: 1, updatedAt: new Date().toISOString(), routes }
+    const set: RouteSet = { version: 1, updatedAt: new Date().toISOString(), routes, quotas: {} }
     await s3.send(new PutObjectCommand({ Bucket, Key: ROUTES_KEY, Body: JSON.stringify(set) }))
   } finally {
     s3.destroy()

@@ -145,5 +145,7 @@ export const RouteSetSchema = z.object({
   version: z.number().int().nonnegative(),
   updatedAt: z.string(),
   routes: z.array(RouteSchema),
+  /** Quotas set on mailboxes themselves (PUT /v1/mailboxes/{address}/quota), by mailbox. */
+  quotas: z.record(z.string(), QuotaSchema).default({}),
 })
 export type RouteSet = z.infer<typeof RouteSetSchema>

@@ -49,7 +49,8 @@ export interface StoreTarget {
   /** The mailbox name: lower-cased. */
   mailbox: string
   routeId: string
-  quota?: Quota
+  /** The quotas that apply: the route's and the mailbox's own; each must hold. */
+  quotas: Quota[]
 }
 
 export interface Decision {
@@ -118,11 +119,18 @@ export class RouteTable {
   readonly #catchAll: CompiledRoute[] = []
   readonly size: number
 
-  /** Compiles `routes` (disabled ones are left out); `delimiters` as splitAddress takes them. */
+  readonly #quotas: ReadonlyMap<string, Quota>
+
+  /**
+   * Compiles `routes` (disabled ones are left out); `delimiters` as splitAddress takes
+   * them; `quotas` are the mailboxes' own, by mailbox.
+   */
   constructor(
     routes: readonly Route[],
     readonly delimiters: string,
+    quotas: Readonly<Record<string, Quota>> = {},
   ) {
+    this.#quotas = new Map(Object.entries(quotas))
     const compiled = sortRoutes(routes.filter((route) => route.enabled)).map(compileRoute)
     this.size = compiled.length
     const index = (map: Map<string, CompiledRoute[]>, key: string, route: CompiledRoute) =>
@@ -159,7 +167,7 @@ export class RouteTable {
       for (const { compiled, captures } of candidates) {
         if (!this.#conditionsHold(compiled, input)) continue
         decision.routes.push(compiled.route.id)
-        if (apply(decision, compiled.route, { ...builtins, ...captures })) return
+        if (apply(decision, compiled.route, { ...builtins, ...captures }, this.#quotas)) return
       }
     }
     run(this.#candidates(input.recipient, split.base))
@@ -204,13 +212,19 @@ export class RouteTable {
 }
 
 /** Applies a route's actions to the decision; true when evaluation stops here. */
-function apply(decision: Decision, route: Route, values: Captures): boolean {
+function apply(
+  decision: Decision,
+  route: Route,
+  values: Captures,
+  mailboxQuotas: ReadonlyMap<string, Quota>,
+): boolean {
   for (const action of route.actions) {
     switch (action.type) {
       case 'store': {
         const mailbox = mailboxName(action.mailbox ? expand(action.mailbox, values) : decision.base)
         if (mailbox && !decision.stores.some((store) => store.mailbox === mailbox)) {
-          decision.stores.push({ mailbox, routeId: route.id, quota: route.quota })
+          const quotas = [route.quota, mailboxQuotas.get(mailbox)].filter((q) => q !== undefined)
+          decision.stores.push({ mailbox, routeId: route.id, quotas })
         }
         break
       }

@@ -27,7 +27,8 @@
  *   rcv#{fingerprint}    {mailbox}          which message a mailbox got for these bytes (expires)
  *   routes               r#{route id}       a route (JSON)
  *   routes               s#{route id}       its counters: matched, dropped (s##unrouted: none)
- *   routes               #version           bumped by every change to the routes
+ *   routes               q#{mailbox}        a mailbox's own quota (JSON), published with the routes
+ *   routes               #version           bumped by every change to the routes or quotas
  *
  * {mailbox} is mailboxKey(address): the address itself, or its start and a digest for one
  * too long for a DynamoDB key.
@@ -109,6 +110,10 @@ export const keys = {
   route: (id: string): TableKey => ({ pk: ROUTES_PK, sk: `${ROUTE_PREFIX}${id}` }),
   routeStats: (id: string): TableKey => ({ pk: ROUTES_PK, sk: `${ROUTE_STATS_PREFIX}${id}` }),
   routesVersion: (): TableKey => ({ pk: ROUTES_PK, sk: '#version' }),
+  mailboxQuota: (mailbox: string): TableKey => ({
+    pk: ROUTES_PK,
+    sk: `${QUOTA_PREFIX}${mailboxKey(mailbox)}`,
+  }),
   attempt: (endpointId: string, at: string, nonce: string): TableKey => ({
     pk: attemptsPk(endpointId),
     sk: `${at}#${nonce}`,
@@ -145,3 +150,4 @@ export const WEBHOOKS_PK = 'webhooks'
 export const ROUTES_PK = 'routes'
 export const ROUTE_PREFIX = 'r#'
 export const ROUTE_STATS_PREFIX = 's#'
+export const QUOTA_PREFIX = 'q#'

@@ -127,7 +127,7 @@ export class RouteSnapshot {
       const set = parseJson(RouteSetSchema, text, 'route set')
       this.#readAt = Date.now()
       if (set.version === this.#version && this.#table) return
-      this.#table = new RouteTable(set.routes, delimiters)
+      this.#table = new RouteTable(set.routes, delimiters, set.quotas)
       this.#version = set.version
       this.#etag = response.ETag
       logger.info({ version: set.version, routes: this.#table.size }, 'routes loaded')

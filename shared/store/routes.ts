@@ -9,10 +9,17 @@
  */
 import { randomBytes } from 'node:crypto'
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
-import type { Route, RouteSet } from '../contracts/route.ts'
+import type { Quota, Route, RouteSet } from '../contracts/route.ts'
 import type { Logger } from '../logger.ts'
 import { DEFAULT_ROUTES, sortRoutes } from '../routing/route-table.ts'
-import { keys, ROUTE_PREFIX, ROUTE_STATS_PREFIX, ROUTES_KEY, ROUTES_PK } from './keys.ts'
+import {
+  keys,
+  QUOTA_PREFIX,
+  ROUTE_PREFIX,
+  ROUTE_STATS_PREFIX,
+  ROUTES_KEY,
+  ROUTES_PK,
+} from './keys.ts'
 import type { S3Objects } from './objects.ts'
 import { type Item, type Table, withoutKey } from './table.ts'
 
@@ -97,6 +104,29 @@ export class RouteStore {
     return true
   }
 
+  /** The quotas set on mailboxes themselves, by mailbox. */
+  async quotas(): Promise<Record<string, Quota>> {
+    const items = await this.table.query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': ROUTES_PK, ':prefix': QUOTA_PREFIX },
+    })
+    return Object.fromEntries(
+      items.map((item) => [String(item.mailbox), JSON.parse(String(item.quota)) as Quota]),
+    )
+  }
+
+  /** Sets (or with null, removes) a mailbox's own quota, then publishes. */
+  async setQuota(mailbox: string, quota: Quota | null): Promise<void> {
+    const key = keys.mailboxQuota(mailbox)
+    const TableName = this.table.name
+    if (quota === null) await this.table.doc.send(new DeleteCommand({ TableName, Key: key }))
+    else {
+      const Item = { ...key, mailbox, quota: JSON.stringify(quota) }
+      await this.table.doc.send(new PutCommand({ TableName, Item }))
+    }
+    await this.publish()
+  }
+
   /**
    * Makes sure a route set exists: a store that never had one gets DEFAULT_ROUTES (or
    * `seed`, the routes of MAILBRIDGE_ROUTES_FILE). With `seed`, routes that came from the
@@ -127,11 +157,8 @@ export class RouteStore {
   async publish(): Promise<RouteSet> {
     let version = await this.bump()
     for (;;) {
-      const snapshot: RouteSet = {
-        version,
-        updatedAt: new Date().toISOString(),
-        routes: await this.list(),
-      }
+      const [routes, quotas] = await Promise.all([this.list(), this.quotas()])
+      const snapshot: RouteSet = { version, updatedAt: new Date().toISOString(), routes, quotas }
       await this.objects.putJson(ROUTES_KEY, snapshot)
       const now = await this.version()
       if (now === version) {

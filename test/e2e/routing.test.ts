@@ -173,6 +173,29 @@ test('Postfix bounces an unrouted recipient at once, and defers one over quota',
   assert.match(await postfix.queue(), /full@route\.test/)
 })
 
+test("a mailbox's own quota, set through the API, bounces at RCPT time with 552 5.2.2", async (t) => {
+  if (!needCommands(t, ['python3'])) return
+  // bob got one message in the first test; a quota of one is now used up.
+  const path = `/v1/mailboxes/${encodeURIComponent(`bob@${DOMAIN}`)}/quota`
+  const set = await bridge.request(path, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ messages: 1, reply: 'permanent' }),
+  })
+  assert.equal(set.status, 200)
+  const result = await pythonLmtp(bridge.lmtp, {
+    from: 'alice@example.net',
+    to: [`bob+again@${DOMAIN}`, `carol.old@${DOMAIN}`],
+    data: message('over the quota'),
+  })
+  assert.deepEqual(
+    result.rcpt.map((reply) => reply.code),
+    [552, 250],
+  )
+  assert.match(result.rcpt[0]?.message ?? '', /^5\.2\.2 <bob\+again@route\.test>: Mailbox is full/)
+  await bridge.request(path, { method: 'DELETE' })
+})
+
 test('a catch-all added through the API is honoured by the running edge at once', async (t) => {
   if (!needCommands(t, ['swaks'])) return
   const refused = await swaksLmtp(bridge.lmtp, {

@@ -86,6 +86,7 @@ describe('api: auth, errors and the OpenAPI document', () => {
       '/v1/mailboxes/{address}/messages/{id}/attachments/{index}',
       '/v1/mailboxes/{address}/messages/{id}/deliveries',
       '/v1/mailboxes/{address}/messages/{id}/raw',
+      '/v1/mailboxes/{address}/quota',
       '/v1/routes',
       '/v1/routes/{id}',
       '/v1/webhooks',

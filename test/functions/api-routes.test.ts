@@ -150,6 +150,22 @@ describe('api: routes', () => {
     assert.equal(res.status, 201)
   })
 
+  it("sets, reads and removes a mailbox's own quota, published with the routes", async () => {
+    const path = `/v1/mailboxes/${encodeURIComponent('Full@Example.com')}/quota`
+    assert.equal((await call('GET', path)).status, 404)
+    const set = await call('PUT', path, { messages: 10, reply: 'permanent' })
+    assert.equal(set.status, 200)
+    assert.deepEqual(await set.json(), { messages: 10, reply: 'permanent' })
+    assert.deepEqual((await snapshot())?.quotas, {
+      'full@example.com': { messages: 10, reply: 'permanent' },
+    })
+    assert.deepEqual(await (await call('GET', path)).json(), { messages: 10, reply: 'permanent' })
+    assert.equal((await call('PUT', path, { reply: 'temporary' })).status, 400)
+    assert.equal((await call('DELETE', path)).status, 204)
+    assert.deepEqual((await snapshot())?.quotas, {})
+    assert.equal((await call('GET', path)).status, 404)
+  })
+
   it('the routes are in the OpenAPI document', async () => {
     const doc = (await (await app.request('/v1/openapi.json')).json()) as {
       paths: Record<string, Record<string, unknown>>

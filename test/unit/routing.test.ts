@@ -238,6 +238,20 @@ describe('matching', () => {
     assert.deepEqual(decision.routes, [keep.id, drop.id])
   })
 
+  test("a store carries its route's quota and the mailbox's own", () => {
+    const limited = route({
+      match: { recipient: { type: 'domain', value: 'x' } },
+      actions: [store()],
+      quota: { messages: 5, reply: 'temporary' },
+    })
+    const own = { bytes: 1000, reply: 'permanent' as const }
+    const table = new RouteTable([limited], '+', { 'bob@x': own })
+    const [bob] = table.decide({ recipient: 'Bob+t@x', sender: '' }).stores
+    assert.deepEqual(bob?.quotas, [{ messages: 5, reply: 'temporary' }, own])
+    const [eve] = table.decide({ recipient: 'eve@x', sender: '' }).stores
+    assert.deepEqual(eve?.quotas, [{ messages: 5, reply: 'temporary' }])
+  })
+
   test('disabled routes are skipped', () => {
     const off = route({
       enabled: false,
