@@ -35,13 +35,28 @@ test('every special-purpose address class is refused in production', () => {
     '64:ff9b:1::a00:1',
     '2002:7f00:1::1',
     '::127.0.0.1',
+    '64:ff9b::169.254.169.254',
+    '2002:a9fe:a9fe::',
+    'fe80::1%eth0',
+    '2001:db8::1',
   ]
   for (const address of refused) {
     assert.ok(refusalOf(address, STRICT_POLICY), `${address} should be refused`)
   }
-  for (const address of ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '::ffff:8.8.8.8']) {
+  const reachable = [
+    '93.184.216.34',
+    '8.8.8.8',
+    '2606:4700::1111',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+    '64:ff9b:1::808:808',
+    '2002:808:808::1',
+  ]
+  for (const address of reachable) {
     assert.equal(refusalOf(address, STRICT_POLICY), undefined, `${address} should pass`)
   }
+  assert.equal(refusalOf('64:ff9b::7f00:1', STRICT_POLICY), 'a loopback address, written as IPv6')
+  assert.equal(refusalOf('example.com', STRICT_POLICY), 'not an IP address')
 })
 
 test('loopback passes only when allowed; metadata and link-local never', () => {
