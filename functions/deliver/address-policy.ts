@@ -79,6 +79,9 @@ const IPV6_RANGES: Range[] = [
   v6('::', 128, 'never', 'the unspecified address'),
   v6('::1', 128, 'loopback', 'the loopback address'),
   v6('100::', 64, 'never', 'a discard-only address (RFC 6666)'),
+  // An operator's own NAT64 may embed any IPv4 address, private ones included, at any /96
+  // of it: none of it is trusted (a webhook receiver has a public address of its own).
+  v6('64:ff9b:1::', 48, 'never', 'a local-use NAT64 address (RFC 8215)'),
   v6('2001::', 32, 'never', 'a Teredo address (RFC 4380)'),
   v6('2001:db8::', 32, 'never', 'a documentation address (RFC 3849)'),
   v6('fc00::', 7, 'private', 'a unique local address (RFC 4193)'),

@@ -33,6 +33,9 @@ test('every special-purpose address class is refused in production', () => {
     '64:ff9b::7f00:1',
     '64:ff9b::a9fe:a9fe',
     '64:ff9b:1::a00:1',
+    // Local-use NAT64 anywhere in its /48, whatever it embeds.
+    '64:ff9b:1:abcd::7f00:1',
+    '64:ff9b:1::808:808',
     '2002:7f00:1::1',
     '::127.0.0.1',
     '64:ff9b::169.254.169.254',
@@ -49,7 +52,6 @@ test('every special-purpose address class is refused in production', () => {
     '2606:4700::1111',
     '::ffff:8.8.8.8',
     '64:ff9b::808:808',
-    '64:ff9b:1::808:808',
     '2002:808:808::1',
   ]
   for (const address of reachable) {
