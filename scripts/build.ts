@@ -7,11 +7,11 @@
  * sources (about 30 MB less memory than compiling the TypeScript at start with tsx). Prints
  * each size.
  */
-import { statSync } from 'node:fs'
+import { rmSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { build } from 'esbuild'
-import { BUNDLE_OPTIONS } from './bundle-options.ts'
+import { BUNDLE_OPTIONS, splitInto } from './bundle-options.ts'
 import { buildLazyModules, LAZY_MODULES, type LazyModule, lazyModules } from './lazy-modules.ts'
 
 // `--outdir DIR` builds elsewhere than dist/ (the tests do, leaving the checkout alone).
@@ -26,7 +26,10 @@ interface Bundle {
   outfile: string
   target: string
   minify?: boolean
-  /** Libraries of a rare path, bundled beside the entry and loaded on first use. */
+  /**
+   * A Lambda function's: libraries of a rare path, bundled beside the entry and loaded on
+   * first use, and the source's `import()`s split into chunks beside it.
+   */
   lazy?: LazyModule[]
 }
 
@@ -73,11 +76,13 @@ const BUNDLES: Bundle[] = [
 for (const { name, entry, target, minify = true, ...bundle } of BUNDLES) {
   const outfile = join(outdir, bundle.outfile)
   const lazy = bundle.lazy ?? []
+  // A function's directory holds its build alone: no chunk of an earlier build in its zip.
+  if (bundle.lazy) rmSync(dirname(outfile), { recursive: true, force: true })
   await build({
     ...BUNDLE_OPTIONS,
-    plugins: [lazyModules(lazy), ...(BUNDLE_OPTIONS.plugins ?? [])],
+    ...(bundle.lazy ? splitInto(outfile) : { outfile }),
     entryPoints: [entry],
-    outfile,
+    plugins: [lazyModules(lazy), ...(BUNDLE_OPTIONS.plugins ?? [])],
     target,
     minify,
     // A function's map stays out of its zip and out of its cold start (`external` writes it

@@ -3,7 +3,7 @@
  * baseline bundles (bench/cold-start.ts), so that both are built alike.
  */
 import { createRequire } from 'node:module'
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
 import type { BuildOptions, Plugin } from 'esbuild'
 
 // zod's `locales` namespace (zod/v4/locales/index.js) holds every language's error
@@ -41,4 +41,20 @@ export const BUNDLE_OPTIONS: BuildOptions = {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
   logLevel: 'warning',
+}
+
+/**
+ * A Lambda function's entry written to `outfile`, and beside it a chunk for each
+ * module the code loads with `import()` (lib-storage for big bodies, the SDK's credential
+ * providers), compiled when that code first runs rather than at cold start. The chunks go
+ * in the function's zip (serverless.yml).
+ */
+export function splitInto(outfile: string): BuildOptions {
+  return {
+    outdir: dirname(outfile),
+    entryNames: basename(outfile, '.mjs'),
+    splitting: true,
+    chunkNames: '[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+  }
 }
