@@ -7,7 +7,6 @@
  * A stand-in forwards property reads, calls and `new` to the real export, so it suits
  * exports used as namespaces, functions and classes, not ones compared by identity.
  */
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type BuildOptions, build, type Plugin } from 'esbuild'
@@ -102,23 +101,4 @@ export async function buildLazyModules(
     files.push(outfile)
   }
   return files
-}
-
-// A schema declaration of shared/contracts: `const XSchema = z…` or `= OtherSchema.extend(…)`.
-const SCHEMA_DECLARATION = /^((?:export )?const \w+ = )(?=z\b|\w+Schema\b)/gm
-
-/**
- * The esbuild plugin that marks each schema declared in shared/contracts/ as pure, so that
- * a function bundle drops the schemas it never reads and does not build them at cold start
- * (a chain of zod calls is otherwise kept for its possible side effects). For the functions
- * that serve no OpenAPI document: `.meta({ id })` registers a schema for it.
- */
-export const unusedSchemasDropped: Plugin = {
-  name: 'unused-schemas-dropped',
-  setup(plugin) {
-    plugin.onLoad({ filter: /\/shared\/contracts\/[\w-]+\.ts$/ }, async ({ path }) => {
-      const source = await readFile(path, 'utf8')
-      return { contents: source.replace(SCHEMA_DECLARATION, '$1/* @__PURE__ */ '), loader: 'ts' }
-    })
-  },
 }
