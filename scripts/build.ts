@@ -7,11 +7,12 @@
  * sources (about 30 MB less memory than compiling the TypeScript at start with tsx). Prints
  * each size.
  */
-import { statSync } from 'node:fs'
-import { join } from 'node:path'
+import { rmSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { build } from 'esbuild'
-import { BUNDLE_OPTIONS } from './bundle-options.ts'
+import { BUNDLE_OPTIONS, splitInto } from './bundle-options.ts'
+import { buildLazyModules, LAZY_MODULES, type LazyModule, lazyModules } from './lazy-modules.ts'
 
 // `--outdir DIR` builds elsewhere than dist/ (the tests do, leaving the checkout alone).
 const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } })
@@ -19,24 +20,40 @@ const outdir = values.outdir as string
 
 // What to bundle: Lambda runs Node 22, and so does the edge (bin/mailbridge runs the
 // node@22 that npm installs).
-const BUNDLES = [
+interface Bundle {
+  name: string
+  entry: string
+  outfile: string
+  target: string
+  minify?: boolean
+  /**
+   * A Lambda function's: libraries of a rare path, bundled beside the entry and loaded on
+   * first use, and the source's `import()`s split into chunks beside it.
+   */
+  lazy?: LazyModule[]
+}
+
+const BUNDLES: Bundle[] = [
   {
     name: 'ingest',
     entry: 'functions/ingest/handler.ts',
     outfile: 'ingest/index.mjs',
     target: 'node22',
+    lazy: [...LAZY_MODULES.charsets, ...LAZY_MODULES.regex],
   },
   {
     name: 'deliver',
     entry: 'functions/deliver/handler.ts',
     outfile: 'deliver/index.mjs',
     target: 'node22',
+    lazy: LAZY_MODULES.charsets,
   },
   {
     name: 'api',
     entry: 'functions/api/handler.ts',
     outfile: 'api/index.mjs',
     target: 'node22',
+    lazy: [...LAZY_MODULES.charsets, ...LAZY_MODULES.regex, ...LAZY_MODULES.webhookClient],
   },
   // Not minified: its stack traces end up in the mail host's logs.
   {
@@ -58,16 +75,24 @@ const BUNDLES = [
 
 for (const { name, entry, target, minify = true, ...bundle } of BUNDLES) {
   const outfile = join(outdir, bundle.outfile)
+  const lazy = bundle.lazy ?? []
+  // A function's directory holds its build alone: no chunk of an earlier build in its zip.
+  if (bundle.lazy) rmSync(dirname(outfile), { recursive: true, force: true })
   await build({
     ...BUNDLE_OPTIONS,
+    ...(bundle.lazy ? splitInto(outfile) : { outfile }),
     entryPoints: [entry],
-    outfile,
+    plugins: [lazyModules(lazy), ...(BUNDLE_OPTIONS.plugins ?? [])],
     target,
     minify,
     // A function's map stays out of its zip and out of its cold start (`external` writes it
     // without a sourceMappingURL); the edge's is linked, for its logs' stack traces.
     sourcemap: minify ? 'external' : 'linked',
   })
-  const kib = (statSync(outfile).size / 1024).toFixed(0)
-  console.log(`${name.padEnd(8)} ${outfile.padEnd(26)} ${kib.padStart(6)} KiB`)
+  const sideOptions = { ...BUNDLE_OPTIONS, target, minify, sourcemap: 'external' } as const
+  const files = [outfile, ...(await buildLazyModules(lazy, dirname(outfile), sideOptions))]
+  for (const file of files) {
+    const kib = (statSync(file).size / 1024).toFixed(0)
+    console.log(`${name.padEnd(8)} ${file.padEnd(34)} ${kib.padStart(6)} KiB`)
+  }
 }

@@ -3,7 +3,7 @@
  * baseline bundles (bench/cold-start.ts), so that both are built alike.
  */
 import { createRequire } from 'node:module'
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
 import type { BuildOptions, Plugin } from 'esbuild'
 
 // zod's `locales` namespace (zod/v4/locales/index.js) holds every language's error
@@ -27,6 +27,34 @@ export const zodEnglishOnly: Plugin = {
   },
 }
 
+// undici's index loads all of it: fetch, WebSocket, EventSource, the cache and mock agents,
+// and it makes an Agent of its own the global dispatcher. Webhooks need only the Agent, the
+// connector its SSRF check wraps, and the request API the index adds to every dispatcher
+// (functions/deliver/http-client.ts): this plugin gives the bundles those alone, 404 → 267
+// KiB, and deliver's import about 7 ms less. Nothing here uses the global fetch.
+const UNDICI = dirname(createRequire(import.meta.url).resolve('undici/package.json'))
+const UNDICI_DISPATCHER = `
+const Dispatcher = require(${JSON.stringify(`${UNDICI}/lib/dispatcher/dispatcher.js`)})
+Object.assign(Dispatcher.prototype, require(${JSON.stringify(`${UNDICI}/lib/api/index.js`)}))
+exports.Agent = require(${JSON.stringify(`${UNDICI}/lib/dispatcher/agent.js`)})
+exports.buildConnector = require(${JSON.stringify(`${UNDICI}/lib/core/connect.js`)})
+`
+
+export const undiciDispatcherOnly: Plugin = {
+  name: 'undici-dispatcher-only',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^undici$/ }, () => ({
+      path: 'undici',
+      namespace: 'undici-dispatcher',
+    }))
+    plugin.onLoad({ filter: /.*/, namespace: 'undici-dispatcher' }, () => ({
+      contents: UNDICI_DISPATCHER,
+      resolveDir: UNDICI,
+      loader: 'js',
+    }))
+  },
+}
+
 export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   platform: 'node',
@@ -34,11 +62,27 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   // The AWS SDK ships ES modules under `module`: tree-shaken, its bundle is a third smaller
   // than from the CommonJS `main` that esbuild picks first for Node.
   mainFields: ['module', 'main'],
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, undiciDispatcherOnly],
   // The AWS SDK is bundled too: the runtime's copy is not pinned to our version.
   // Some dependencies are CommonJS and call require() for Node built-ins.
   banner: {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
   logLevel: 'warning',
+}
+
+/**
+ * A Lambda function's entry written to `outfile`, and beside it a chunk for each
+ * module the code loads with `import()` (lib-storage for big bodies, the SDK's credential
+ * providers), compiled when that code first runs rather than at cold start. The chunks go
+ * in the function's zip (serverless.yml).
+ */
+export function splitInto(outfile: string): BuildOptions {
+  return {
+    outdir: dirname(outfile),
+    entryNames: basename(outfile, '.mjs'),
+    splitting: true,
+    chunkNames: '[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+  }
 }

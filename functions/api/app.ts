@@ -5,11 +5,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
+import type { Agent } from 'undici'
 import type { ZodError } from 'zod'
 import type { Root, Stores } from '../../shared/compose.ts'
 import { ConfigError } from '../../shared/errors.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
-import { sqsWebhookQueue } from '../../shared/webhook-queue.ts'
+import { sqsWebhookQueue, type WebhookQueue } from '../../shared/webhook-queue.ts'
 import { type AddressPolicy, STRICT_POLICY } from '../deliver/address-policy.ts'
 import { createWebhookAgent } from '../deliver/http-client.ts'
 import { bearerAuth } from './auth.ts'
@@ -50,11 +51,23 @@ export function createApiApp(root: Root, apiKey = root.config.api.key): OpenAPIH
     stores: root.stores,
     apiKey,
     webhookPolicy: policy,
-    webhookSender: {
-      agent: createWebhookAgent({ policy }),
-      queue: sqsWebhookQueue(root.clients.sqs, root.config.webhookQueue),
-    },
+    webhookSender: senderOf(policy, sqsWebhookQueue(root.clients.sqs, root.config.webhookQueue)),
   })
+}
+
+/**
+ * A sender whose client is made on the first test event, not at cold start: only a test
+ * event uses it, and the function bundle loads undici then (scripts/lazy-modules.ts).
+ */
+function senderOf(policy: AddressPolicy, queue: WebhookQueue): WebhookSender {
+  let agent: Agent | undefined
+  return {
+    get agent() {
+      agent ??= createWebhookAgent({ policy })
+      return agent
+    },
+    queue,
+  }
 }
 
 /** For an app built without a queue (tests of other routes): replays are refused loudly. */
@@ -102,11 +115,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   registerMailboxRoutes(app, deps.stores)
   const policy = deps.webhookPolicy ?? STRICT_POLICY
   registerWebhookRoutes(app, deps.stores, policy)
-  registerWebhookDeliveryRoutes(
-    app,
-    deps.stores,
-    deps.webhookSender ?? { agent: createWebhookAgent({ policy }), queue: NO_QUEUE },
-  )
+  registerWebhookDeliveryRoutes(app, deps.stores, deps.webhookSender ?? senderOf(policy, NO_QUEUE))
   webhookDocs(app)
   registerRouteRoutes(app, deps.stores)
   app.doc31(OPENAPI_PATH, {

@@ -4,7 +4,6 @@
  * others when attachments go inline.
  */
 import type { WebhookEndpoint } from '../../shared/contracts/webhook.ts'
-import { parseMail } from '../../shared/message.ts'
 import { buildWebhookPayload, type PayloadMessage } from '../../shared/webhook-payload.ts'
 import { buildPostmarkPayload } from './formats/postmark.ts'
 import { rawHeaders } from './formats/raw.ts'
@@ -31,6 +30,8 @@ async function attachmentContents(
   if (!input.message.attachments.some((attachment) => wanted(attachment.size))) return []
   const raw = await input.loadRaw()
   if (raw === undefined) return []
+  // The parser only for inline attachments: deliver's bundle loads it then, not at cold start.
+  const { parseMail } = await import('../../shared/message.ts')
   const { email } = await parseMail(raw)
   return email.attachments.map((attachment) => {
     const content = attachment.content

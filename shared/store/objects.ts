@@ -7,7 +7,6 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3'
-import { Upload } from '@aws-sdk/lib-storage'
 
 // Bodies up to this size go in one PutObject; bigger ones as a multipart upload of parts
 // this size. A single PUT may be 5 GB on AWS, but S3-compatible servers refuse far less
@@ -47,7 +46,9 @@ export class S3Objects {
       return
     }
     // One part in flight at a time, so memory stays near the body's own size; a failed
-    // upload is aborted (lib-storage's default), leaving no parts behind.
+    // upload is aborted (lib-storage's default), leaving no parts behind. Imported here,
+    // for the few bodies this big: the Lambda bundles load it then, not at cold start.
+    const { Upload } = await import('@aws-sdk/lib-storage')
     await new Upload({ client: this.s3, params, partSize: PART_BYTES, queueSize: 1 }).done()
   }
 

@@ -315,9 +315,15 @@ describe('the packaged template', () => {
       const zip = stack.zips.get(name) as string
       assert.ok(readFileSync(zip).length < MAX_ZIP_BYTES, `${name}.zip under 1 MB`)
       const files = await readZip(zip)
-      assert.deepEqual([...files.keys()], [`dist/${name}/index.mjs`])
-      const code = files.get(`dist/${name}/index.mjs`)?.toString('utf8') ?? ''
-      assert.doesNotMatch(code, /sourceMappingURL/, name)
+      // The entry, and beside it its chunks and the libraries it loads on first use
+      // (scripts/lazy-modules.ts): no source map.
+      assert.ok(files.has(`dist/${name}/index.mjs`), `${name}: index.mjs`)
+      for (const file of files.keys()) {
+        assert.match(file, new RegExp(`^dist/${name}/([\\w-]+\\.mjs|lazy/[\\w-]+\\.cjs)$`))
+      }
+      for (const [file, bytes] of files) {
+        assert.doesNotMatch(bytes.toString('utf8'), /sourceMappingURL/, file)
+      }
     }
   })
 })
@@ -406,7 +412,10 @@ describe('the packaged functions, each run from its zip', () => {
 
     // Act: an SQS batch into ingest, then the webhook job it queued into deliver.
     const queued = queuedMessage(
-      'From: a@example.net\r\nTo: someone@deploy.test\r\nSubject: packaged\r\n\r\nfrom the zip\r\n',
+      // Latin-1, so that ingest loads its charset decoders from beside its entry.
+      'From: a@example.net\r\nTo: someone@deploy.test\r\nSubject: =?iso-8859-1?Q?packag=E9?=\r\n' +
+        'Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n' +
+        '\r\nfrom the zip, d=E9j=E0 vu\r\n',
       [MAILBOX],
     )
     const [ingested] = (await invoke('ingest', [
@@ -451,8 +460,16 @@ describe('the packaged functions, each run from its zip', () => {
     }
     assert.deepEqual(
       messages.map((m) => [m.id, m.subject]),
-      [[queued.id, 'packaged']],
+      [[queued.id, 'packagé']],
     )
+
+    // A test event, sent by the API through its own client (undici, loaded on first use).
+    const { id } = JSON.parse(created?.body ?? '{}') as { id: string }
+    const [tested] = (await invoke('api', [
+      apiGatewayEvent('POST', `/v1/webhooks/${id}/test`, { headers: auth }),
+    ])) as { statusCode: number; body: string }[]
+    assert.equal(tested?.statusCode, 200, tested?.body)
+    assert.equal(received.length, 2, 'the test event reached the receiver')
   })
 })
 

@@ -1,0 +1,104 @@
+/**
+ * Libraries a Lambda function needs only on a rare path, kept out of its entry bundle so
+ * that its cold start does not compile them: each is bundled on its own beside the entry
+ * (`lazy/{name}.cjs`), and the entry gets a stand-in whose exports load that file with a
+ * synchronous `require()` on first use. The source keeps its ordinary static imports (and
+ * tsx, the tests and the edge the real modules); only the function bundles defer them.
+ * A stand-in forwards property reads, calls and `new` to the real export, so it suits
+ * exports used as namespaces, functions and classes, not ones compared by identity.
+ */
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type BuildOptions, build, type Plugin } from 'esbuild'
+
+export interface LazyModule {
+  /** The package, as the source imports it. */
+  module: string
+  /** The exports the source imports from it (`default` for a default import). */
+  exports: string[]
+}
+
+/** What each function defers, and why it is rare there. */
+export const LAZY_MODULES = {
+  // Legacy charsets (shared/parse/charset.ts): only text that is neither ASCII nor UTF-8
+  // needs iconv-lite's tables and chardet's detector, 520 KiB between them.
+  charsets: [
+    { module: 'iconv-lite', exports: ['default'] },
+    { module: 'chardet', exports: ['default'] },
+  ],
+  // Regex routes (shared/routing/patterns.ts): compiled only when a route has a pattern.
+  regex: [{ module: 're2js', exports: ['RE2JS'] }],
+  // The webhook client (functions/deliver/http-client.ts): in the API, only a test event
+  // sends a webhook; deliver sends them on every event and keeps undici in its entry.
+  webhookClient: [{ module: 'undici', exports: ['Agent', 'buildConnector'] }],
+} satisfies Record<string, LazyModule[]>
+
+const REPO = fileURLToPath(new URL('../', import.meta.url))
+const LAZY_DIR = 'lazy'
+const STAND_IN = 'lazy-stand-in'
+
+function fileOf(module: string): string {
+  return `./${LAZY_DIR}/${module.replace(/[^a-z0-9-]/gi, '_')}.cjs`
+}
+
+// One export's stand-in: a function target, so that calls and `new` can be forwarded too.
+const FORWARD = `
+let loaded
+const load = () => (loaded ??= require(FILE))
+const forward = (name) =>
+  new Proxy(function () {}, {
+    get: (_, key) => Reflect.get(load()[name], key),
+    has: (_, key) => Reflect.has(load()[name], key),
+    apply: (_, self, args) => Reflect.apply(load()[name], self, args),
+    construct: (_, args) => Reflect.construct(load()[name], args),
+  })
+`
+
+/** The esbuild plugin that swaps each of `modules` for its stand-in. */
+export function lazyModules(modules: LazyModule[]): Plugin {
+  const byName = new Map(modules.map((lazy) => [lazy.module, lazy]))
+  return {
+    name: 'lazy-modules',
+    setup(plugin) {
+      plugin.onResolve({ filter: /.*/ }, ({ path, namespace }) => {
+        if (namespace === STAND_IN) return { path, external: true }
+        return byName.has(path) ? { path, namespace: STAND_IN } : undefined
+      })
+      plugin.onLoad({ filter: /.*/, namespace: STAND_IN }, ({ path }) => {
+        const lazy = byName.get(path) as LazyModule
+        const lines = lazy.exports.map((name) =>
+          name === 'default'
+            ? `export default forward('default')`
+            : `export const ${name} = forward(${JSON.stringify(name)})`,
+        )
+        const contents = FORWARD.replace('FILE', JSON.stringify(fileOf(path))) + lines.join('\n')
+        return { contents, loader: 'js' }
+      })
+    },
+  }
+}
+
+/** Bundles each of `modules` on its own, CommonJS, into `dir`/lazy/ beside the entry. */
+export async function buildLazyModules(
+  modules: LazyModule[],
+  dir: string,
+  options: BuildOptions,
+): Promise<string[]> {
+  const files: string[] = []
+  for (const { module, exports } of modules) {
+    const outfile = join(dir, fileOf(module))
+    await build({
+      ...options,
+      stdin: {
+        contents: `export { ${exports.join(', ')} } from ${JSON.stringify(module)}`,
+        resolveDir: REPO,
+        loader: 'js',
+      },
+      outfile,
+      format: 'cjs',
+      banner: {},
+    })
+    files.push(outfile)
+  }
+  return files
+}
