@@ -144,7 +144,7 @@ export function buildParsedMessage(
  * order and first spelling. The edge answers every RCPT (RFC 2033: one reply each after
  * DATA), so a client repeating one address queues it as often as it repeated it.
  */
-export function uniqueRecipients(rcptTo: string[]): string[] {
+function uniqueRecipients(rcptTo: string[]): string[] {
   const seen = new Set<string>()
   return rcptTo.filter((rcpt) => {
     const key = rcpt.toLowerCase()
@@ -155,7 +155,7 @@ export function uniqueRecipients(rcptTo: string[]): string[] {
 }
 
 /** The recipients of an envelope that lead to `mailbox`. */
-export function recipientsOf(rcptTo: string[], mailbox: string): string[] {
+function recipientsOf(rcptTo: string[], mailbox: string): string[] {
   return rcptTo.filter((rcpt) => mailboxName(rcpt) === mailbox)
 }
 
