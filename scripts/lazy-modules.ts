@@ -7,12 +7,12 @@
  * A stand-in forwards property reads, calls and `new` to the real export, so it suits
  * exports used as namespaces, functions and classes, not ones compared by identity.
  */
-import { join } from 'node:path'
+import { basename, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type BuildOptions, build, type Plugin } from 'esbuild'
 
 export interface LazyModule {
-  /** The package, as the source imports it. */
+  /** The package, as the source imports it, or a file of ours, `./` and its path from the root. */
   module: string
   /** The exports the source imports from it (`default` for a default import). */
   exports: string[]
@@ -21,10 +21,12 @@ export interface LazyModule {
 /** What each function defers, and why it is rare there. */
 export const LAZY_MODULES = {
   // Legacy charsets (shared/parse/charset.ts): only text that is neither ASCII nor UTF-8
-  // needs iconv-lite's tables and chardet's detector, 520 KiB between them.
+  // needs iconv-lite's tables and chardet's detector, 520 KiB between them, and only
+  // EUC-JISX0213 and Shift_JISX0213 the JIS X 0213 table (shared/parse/jisx0213.ts).
   charsets: [
     { module: 'iconv-lite', exports: ['default'] },
     { module: 'chardet', exports: ['default'] },
+    { module: './shared/parse/jisx0213-table.ts', exports: ['jisx0213Table'] },
   ],
   // Regex routes (shared/routing/patterns.ts): compiled only when a route has a pattern.
   regex: [{ module: 're2js', exports: ['RE2JS'] }],
@@ -38,7 +40,13 @@ const LAZY_DIR = 'lazy'
 const STAND_IN = 'lazy-stand-in'
 
 function fileOf(module: string): string {
-  return `./${LAZY_DIR}/${module.replace(/[^a-z0-9-]/gi, '_')}.cjs`
+  const name = module.startsWith('./') ? basename(module, '.ts') : module
+  return `./${LAZY_DIR}/${name.replace(/[^a-z0-9-]/gi, '_')}.cjs`
+}
+
+// A file of ours is named by its path from the root, however the importing file spells it.
+function nameOf(path: string, resolveDir: string): string {
+  return path.startsWith('.') ? `./${relative(REPO, resolve(resolveDir, path))}` : path
 }
 
 // One export's stand-in: a function target, so that calls and `new` can be forwarded too.
@@ -60,9 +68,10 @@ export function lazyModules(modules: LazyModule[]): Plugin {
   return {
     name: 'lazy-modules',
     setup(plugin) {
-      plugin.onResolve({ filter: /.*/ }, ({ path, namespace }) => {
+      plugin.onResolve({ filter: /.*/ }, ({ path, namespace, resolveDir }) => {
         if (namespace === STAND_IN) return { path, external: true }
-        return byName.has(path) ? { path, namespace: STAND_IN } : undefined
+        const name = nameOf(path, resolveDir)
+        return byName.has(name) ? { path: name, namespace: STAND_IN } : undefined
       })
       plugin.onLoad({ filter: /.*/, namespace: STAND_IN }, ({ path }) => {
         const lazy = byName.get(path) as LazyModule

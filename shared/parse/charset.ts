@@ -1,12 +1,13 @@
 /**
  * Bytes to text for any charset mail declares, or none: iconv-lite first (the East Asian
  * families TextDecoder lacks: CP949, Big5-HKSCS, UTF-7...), TextDecoder for the rest
- * (ISO-2022-JP), small decoders for ISO-2022-KR, HZ and Johab. Undeclared or mislabelled
- * 8-bit text is detected: UTF-8 when it is valid UTF-8, else chardet's best guess, else
- * windows-1252, never a row of U+FFFD. What was used is recorded, and whether it was guessed.
+ * (ISO-2022-JP), small decoders for ISO-2022-KR, HZ, Johab, EUC-JISX0213 and Shift_JISX0213.
+ * Undeclared or mislabelled 8-bit text is detected: UTF-8 when it is valid UTF-8, else
+ * chardet's best guess, else windows-1252, never a row of U+FFFD. What was used is recorded, and whether it was guessed.
  */
 import chardet from 'chardet'
 import iconv from 'iconv-lite'
+import { decodeEucJisx0213, decodeShiftJisx0213 } from './jisx0213.ts'
 import {
   composeEightByteHangul,
   decodeHz,
@@ -44,16 +45,13 @@ const OWN_DECODERS: Record<string, (bytes: Uint8Array) => string> = {
   'hz-gb-2312': decodeHz,
   hz: decodeHz,
   johab: decodeJohab,
-}
-// JIS X 0213 extends EUC-JP and Shift_JIS; with no table for its extra characters the
-// JIS X 0208 superset reads everything else, and an extra character becomes U+FFFD.
-const SUPERSET_OF: Record<string, string> = {
-  'euc-jisx0213': 'euc-jp',
-  'x-euc-jisx0213': 'euc-jp',
-  'euc-jis-2004': 'euc-jp',
-  shift_jisx0213: 'shift_jis',
-  'x-shift_jisx0213': 'shift_jis',
-  'shift_jis-2004': 'shift_jis',
+  // JIS X 0213 extends EUC-JP and Shift_JIS; read as those, its extra characters were lost.
+  'euc-jisx0213': decodeEucJisx0213,
+  'x-euc-jisx0213': decodeEucJisx0213,
+  'euc-jis-2004': decodeEucJisx0213,
+  shift_jisx0213: decodeShiftJisx0213,
+  'x-shift_jisx0213': decodeShiftJisx0213,
+  'shift_jis-2004': decodeShiftJisx0213,
 }
 // Labels of KS X 1001 charsets, which may carry 8-byte Hangul syllables.
 const KOREAN = /^(euc-?kr|cp949|ks_c_5601|ksc5601|windows-949|uhc)/
@@ -77,13 +75,12 @@ function normalize(label: string | undefined): string | undefined {
 function decodeAs(bytes: Uint8Array, label: string): string | undefined {
   const own = OWN_DECODERS[label]
   if (own) return own(bytes)
-  const name = SUPERSET_OF[label] ?? label
-  if (iconv.encodingExists(name)) {
-    const text = iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), name)
-    return KOREAN.test(name) ? composeEightByteHangul(text) : text
+  if (iconv.encodingExists(label)) {
+    const text = iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), label)
+    return KOREAN.test(label) ? composeEightByteHangul(text) : text
   }
   try {
-    return new TextDecoder(name).decode(bytes)
+    return new TextDecoder(label).decode(bytes)
   } catch {
     return undefined
   }

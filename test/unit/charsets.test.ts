@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { buildParsedMessage, parseMail } from '../../shared/message.ts'
+import { decodeEucJisx0213, decodeShiftJisx0213 } from '../../shared/parse/jisx0213.ts'
 import { queuedMessage } from '../helpers/factories.ts'
 
 const dir = new URL('../fixtures/charsets/', import.meta.url)
@@ -89,4 +90,20 @@ test('an unknown charset label falls back to detection instead of failing', asyn
   )
   assert.equal(message.text, 'héllo wörld')
   assert.deepEqual(message.charsets?.text, { charset: 'utf-8', guessed: true })
+})
+
+test('JIS X 0213: a bad sequence is one U+FFFD, and the ASCII after it is kept', () => {
+  const euc = (hex: string) => decodeEucJisx0213(Buffer.from(hex, 'hex'))
+  const sjis = (hex: string) => decodeShiftJisx0213(Buffer.from(hex, 'hex'))
+  // 0x5C and 0x7E stay ASCII; a lead byte before ASCII, or cut off at the end, is U+FFFD
+  assert.equal(sjis('5c7e82a0'), '\\~あ')
+  assert.equal(euc('5c7ea4a2'), '\\~あ')
+  assert.equal(sjis('8220a481'), '\ufffd ､\ufffd')
+  assert.equal(euc('a4418e418f41a4'), '\ufffdA\ufffdA\ufffdA\ufffd')
+  // a pair that maps to nothing: one U+FFFD, and its trail byte is read again
+  assert.equal(sjis('8777'), '\ufffdw')
+  assert.equal(euc('8fa2a1'), '\ufffd◆')
+  // plane 2, three bytes in EUC: 丂 (2-1-2), and a pair of code points: か゚
+  assert.equal(euc('8fa1a2a4f7'), '丂か\u309a')
+  assert.equal(sjis('f04182f5'), '丂か\u309a')
 })
