@@ -97,10 +97,12 @@ test('against the emulator, the edge and a Postfix routing to it: every check ok
       ['postfix domains', 'ok'],
       ['sqs', 'ok'],
       ['s3', 'ok'],
+      ['routes', 'ok'],
       ['health endpoint', 'ok'],
     ],
     report,
   )
+  assert.match(byName(results, 'routes').detail, /not published yet: every recipient/)
   assert.match(byName(results, 'tcp listener').detail, /answered "220 /)
   assert.match(
     byName(results, 'postfix routing').detail,
@@ -147,7 +149,7 @@ test('closed ports: SQS, S3, the listener and the health endpoint fail, each wit
     }),
   })
   const report = formatReport(results)
-  for (const name of ['sqs', 's3']) {
+  for (const name of ['sqs', 's3', 'routes']) {
     const result = byName(results, name)
     assert.equal(result.status, 'fail', report)
     assert.match(result.detail, /ECONNREFUSED/, report)
@@ -163,6 +165,14 @@ test('closed ports: SQS, S3, the listener and the health endpoint fail, each wit
   assert.equal(healthResult.fix, 'start it: systemctl start mailbridge-edge')
   assert.equal(byName(results, 'postfix routing').status, 'skip')
   assert.ok(Date.now() - started < TIMEOUT_MS * 3, 'refused connections fail fast')
+})
+
+test('published routes: the doctor reads them as the edge does', async () => {
+  await emulator.root.stores.routes.initialize()
+  const results = await doctor({ env: env({}) })
+  const routes = byName(results, 'routes')
+  assert.equal(routes.status, 'ok', formatReport(results))
+  assert.match(routes.detail, /^routes\/routes\.json: version \d+, 1 enabled routes$/)
 })
 
 test('a wrong queue name and a wrong bucket name: the settings to change', async () => {

@@ -1,13 +1,21 @@
 /**
  * The doctor's cloud checks, with the edge's own client settings (shared/aws-clients.ts):
- * can this host find the ingest queue and write under incoming/ in the bucket, as the
- * edge does for every message? Each call carries an abort signal, so neither check hangs.
+ * can this host find the ingest queue, write under incoming/ in the bucket, and read the
+ * published routes, as the edge does? Each call carries an abort signal, so none hangs.
  */
 import { randomUUID } from 'node:crypto'
-import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3'
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs'
 import { createS3Client, createSqsClient } from '../../../shared/aws-clients.ts'
 import type { Config } from '../../../shared/config.ts'
+import { parseJson } from '../../../shared/contracts/parse.ts'
+import { RouteSetSchema } from '../../../shared/contracts/route.ts'
+import { ROUTES_KEY } from '../../../shared/store/keys.ts'
 import { type CheckResult, fail, ok } from './report.ts'
 import { awsFix, describeAwsError } from './service-verdicts.ts'
 
@@ -21,12 +29,13 @@ function awsFailure(
   error: unknown,
   config: Config,
   envFile: string,
+  check: string = service,
 ): CheckResult {
   const failure = describeAwsError(error)
   const { region, endpoint } = config.aws
   const context = { bucket: config.bucket, queue: config.ingestQueue, endpoint, region, envFile }
   const fix = awsFix(service, failure, context)
-  return fail(service, `${subject}: ${failure.name}: ${failure.message}`, fix)
+  return fail(check, `${subject}: ${failure.name}: ${failure.message}`, fix)
 }
 
 /** GetQueueUrl (for a queue name) and GetQueueAttributes on the ingest queue. */
@@ -98,6 +107,38 @@ export async function s3Check(
     return ok('s3', `bucket ${bucket}: wrote and removed ${key}${note}`)
   } catch (error) {
     return awsFailure('s3', `bucket ${bucket}`, error, config, envFile)
+  } finally {
+    s3.destroy()
+  }
+}
+
+/**
+ * GetObject of the published routes, as the edge reads them at start and then every
+ * MAILBRIDGE_ROUTES_REFRESH_SECONDS. None published yet is fine: the defaults apply.
+ */
+export async function routesCheck(
+  config: Config,
+  timeoutMs: number,
+  envFile: string,
+): Promise<CheckResult> {
+  const s3 = createS3Client(config.aws)
+  const abortSignal = AbortSignal.timeout(timeoutMs)
+  try {
+    const { Body } = await s3.send(
+      new GetObjectCommand({ Bucket: config.bucket, Key: ROUTES_KEY }),
+      { abortSignal },
+    )
+    const set = parseJson(RouteSetSchema, (await Body?.transformToString()) ?? '', 'route set')
+    const enabled = set.routes.filter((route) => route.enabled).length
+    return ok('routes', `${ROUTES_KEY}: version ${set.version}, ${enabled} enabled routes`)
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchKey') {
+      return ok(
+        'routes',
+        `${ROUTES_KEY} not published yet: every recipient goes to its own mailbox (the default route)`,
+      )
+    }
+    return awsFailure('s3', `routes ${ROUTES_KEY}`, error, config, envFile, 'routes')
   } finally {
     s3.destroy()
   }

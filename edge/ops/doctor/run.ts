@@ -22,7 +22,7 @@ import {
   splitTableList,
   transportService,
 } from '../postfix/postconf.ts'
-import { s3Check, sqsCheck } from './aws.ts'
+import { routesCheck, s3Check, sqsCheck } from './aws.ts'
 import { socketChecks } from './inspect-socket.ts'
 import { postfixDomainsCheck, postfixRoutingCheck } from './postfix-verdicts.ts'
 import { httpGet, readGreeting, withTimeout } from './probes.ts'
@@ -93,6 +93,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<CheckResul
     postfixChecks(postfix, routes, listeners, config, envFile),
     guarded('sqs', guard, () => sqsCheck(config, timeoutMs, envFile), NETWORK_FIX),
     guarded('s3', guard, () => s3Check(config, timeoutMs, envFile), NETWORK_FIX),
+    guarded('routes', guard, () => routesCheck(config, timeoutMs, envFile), NETWORK_FIX),
     guarded('health endpoint', guard, () => httpCheck(config, timeoutMs)),
   ])
   return [ok('config', describeConfig(config)), ...groups.flat()]
