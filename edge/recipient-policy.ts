@@ -1,10 +1,5 @@
 /** Which recipients the edge accepts. Pure: no I/O, tested directly. */
-
-/** The domain of an address, lower-cased; `""` when there is none. */
-export function domainOf(address: string): string {
-  const at = address.lastIndexOf('@')
-  return at < 0 ? '' : address.slice(at + 1).toLowerCase()
-}
+import { domainOf } from '../shared/routing/address.ts'
 
 /**
  * True when mail for `address` is accepted: its domain is one of `domains` (already

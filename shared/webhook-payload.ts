@@ -5,6 +5,7 @@
  */
 import type { ParsedMessage } from './contracts/message.ts'
 import { MESSAGE_RECEIVED, type WebhookPayload } from './contracts/webhook.ts'
+import { splitAddress } from './routing/address.ts'
 
 /** A stored message, with the plus-address tag routing found for its recipient. */
 export type PayloadMessage = ParsedMessage & {
@@ -18,17 +19,20 @@ export function webhookId(messageId: string, endpointId: string): string {
 }
 
 /**
- * The mailbox hash of a recipient, as Postmark's `MailboxHash`: what follows the first
- * `+` of its local part (`bob+orders@example.com` → `orders`), or null without one. Only
- * for a job that does not carry the hash routing found (a replay, a job from before
- * routing), with the default delimiter.
+ * The mailbox hash of an address, as Postmark's `MailboxHash`: its plus-address tag
+ * (`bob+orders@example.com` → `orders`, shared/routing/address.ts), or null without one,
+ * with the default delimiter `+`.
  */
 export function mailboxHashOf(address: string | undefined): string | null {
-  if (address === undefined) return null
-  const at = address.lastIndexOf('@')
-  const local = at < 0 ? address : address.slice(0, at)
-  const plus = local.indexOf('+')
-  return plus < 0 || plus === local.length - 1 ? null : local.slice(plus + 1)
+  return address === undefined ? null : splitAddress(address, '+').hash
+}
+
+/**
+ * The tag of the recipient a notification is about: what routing found (the job carries
+ * it), or for a job from before routing or a replay, the first recipient's `+` tag.
+ */
+export function recipientHash(message: PayloadMessage, rcptTo: string[]): string | null {
+  return message.mailboxHash !== undefined ? message.mailboxHash : mailboxHashOf(rcptTo[0])
 }
 
 /** The API path of a message in a mailbox. */
@@ -46,7 +50,7 @@ export function buildWebhookPayload(
   rcptTo: string[],
   contents: Array<Uint8Array | undefined> = [],
 ): WebhookPayload {
-  const { mailboxHash, ...parsed } = message
+  const { mailboxHash: _mailboxHash, ...parsed } = message
   // No mailbox: a route notified without storing it, and there is nothing to link to.
   const path = mailboxes[0] === undefined ? undefined : messagePath(mailboxes[0], message.id)
   return {
@@ -56,7 +60,7 @@ export function buildWebhookPayload(
       ...parsed,
       envelope: { mailFrom: message.envelope.mailFrom, rcptTo },
       mailboxes,
-      mailboxHash: mailboxHash !== undefined ? mailboxHash : mailboxHashOf(rcptTo[0]),
+      mailboxHash: recipientHash(message, rcptTo),
       attachments: message.attachments.map((attachment) => {
         const content = contents[attachment.index]
         return {

@@ -61,13 +61,12 @@ export function planDelivery(
     }
     for (const { mailbox } of decision.stores) {
       const entry = plan.mailboxes.get(mailbox) ?? { rcptTo: [], mailboxHash: decision.hash }
-      addOnce(entry.rcptTo, rcpt)
+      // Each recipient is decided once (compared without case), so it is here once.
+      entry.rcptTo.push(rcpt)
       plan.mailboxes.set(mailbox, entry)
     }
     for (const endpointId of decision.endpoints) {
-      const list = plan.notify.get(endpointId) ?? []
-      addOnce(list, rcpt)
-      plan.notify.set(endpointId, list)
+      plan.notify.set(endpointId, [...(plan.notify.get(endpointId) ?? []), rcpt])
     }
   }
   return plan

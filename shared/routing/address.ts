@@ -3,6 +3,12 @@
  * it: `bob+news@example.com` is bob's mail, tagged `news`. Pure.
  */
 
+/** The domain of an address (after its last `@`), lower-cased; `""` when there is none. */
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf('@')
+  return at < 0 ? '' : address.slice(at + 1).toLowerCase()
+}
+
 export interface SplitAddress {
   /** The local part as written. */
   local: string
@@ -23,7 +29,7 @@ export interface SplitAddress {
 export function splitAddress(address: string, delimiters: string): SplitAddress {
   const at = address.lastIndexOf('@')
   const local = at < 0 ? address : address.slice(0, at)
-  const domain = at < 0 ? '' : address.slice(at + 1).toLowerCase()
+  const domain = domainOf(address)
   const suffix = at < 0 ? '' : `@${domain}`
   let cut = -1
   for (let i = 1; i < local.length - 1 && cut < 0; i++) {

@@ -6,6 +6,7 @@
  */
 import { RE2JS } from 're2js'
 import type { AddressPattern } from '../contracts/route.ts'
+import { domainOf } from './address.ts'
 
 /** The named captures of a match (empty for patterns without any), or null for no match. */
 export type Captures = Record<string, string>
@@ -61,12 +62,8 @@ export function compilePattern(pattern: AddressPattern): Matcher {
       return (address, lower = address.toLowerCase()) => (lower === value ? NO_CAPTURES : null)
     }
     case 'domain': {
-      const suffix = `@${pattern.value.toLowerCase().replace(/^@/, '')}`
-      // The last `@` starts the domain: `a@b@c.com` is at c.com, not at b@c.com.
-      return (address, lower = address.toLowerCase()) =>
-        lower.endsWith(suffix) && lower.lastIndexOf('@') === lower.length - suffix.length
-          ? NO_CAPTURES
-          : null
+      const value = pattern.value.toLowerCase().replace(/^@/, '')
+      return (address) => (domainOf(address) === value ? NO_CAPTURES : null)
     }
     case 'wildcard':
       return (address) => (wildcardMatch(pattern.value, address) ? NO_CAPTURES : null)

@@ -9,7 +9,7 @@
  */
 import type { Quota, Route, RouteAction } from '../contracts/route.ts'
 import { mailboxName } from '../store/keys.ts'
-import { splitAddress } from './address.ts'
+import { domainOf, splitAddress } from './address.ts'
 import {
   type Captures,
   captureNames,
@@ -103,12 +103,6 @@ export function sortRoutes<T extends Pick<Route, 'priority' | 'id'>>(routes: rea
 
 /** The key of an exact or domain route in its index: what it tests, and the value. */
 const indexKey = (address: 'base' | 'full', value: string) => `${address} ${value}`
-
-/** What follows the last `@` of a lower-cased address; `""` without one. */
-const domainOf = (lower: string) => {
-  const at = lower.lastIndexOf('@')
-  return at < 0 ? '' : lower.slice(at + 1)
-}
 
 export class RouteTable {
   // Exact and domain routes are looked up, not tried one by one: with a thousand routes,

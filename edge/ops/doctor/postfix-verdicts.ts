@@ -4,7 +4,7 @@
  * postconf output, this turns it into verdicts with the lines to change.
  */
 
-import { domainOf } from '../../recipient-policy.ts'
+import { domainOf } from '../../../shared/routing/address.ts'
 import {
   type EdgeListeners,
   edgeNexthop,

@@ -8,7 +8,11 @@
  * the Message-ID header, which is in `Headers`).
  */
 import type { MailAddress } from '../../../shared/contracts/message.ts'
-import { mailboxHashOf, type PayloadMessage } from '../../../shared/webhook-payload.ts'
+import {
+  mailboxHashOf,
+  type PayloadMessage,
+  recipientHash,
+} from '../../../shared/webhook-payload.ts'
 
 export interface PostmarkRecipient {
   Email: string
@@ -76,7 +80,7 @@ export function buildPostmarkPayload(
 ): PostmarkInbound {
   const from = message.from ?? { address: message.envelope.mailFrom, name: '' }
   const dateHeader = message.headers.find((header) => header.name.toLowerCase() === 'date')
-  const hash = message.mailboxHash !== undefined ? message.mailboxHash : mailboxHashOf(rcptTo[0])
+  const hash = recipientHash(message, rcptTo)
   return {
     From: from.address,
     FromName: from.name,

@@ -3,8 +3,7 @@
  * with the envelope and our ids in request headers (the body stays untouched, so the
  * signature and any DKIM signature in it still verify). Pure.
  */
-import type { PayloadMessage } from '../../../shared/webhook-payload.ts'
-import { mailboxHashOf } from '../../../shared/webhook-payload.ts'
+import { type PayloadMessage, recipientHash } from '../../../shared/webhook-payload.ts'
 
 /**
  * A header value that HTTP carries safely: printable ASCII kept, anything else (an
@@ -21,7 +20,7 @@ export function rawHeaders(
   rcptTo: string[],
   event: string,
 ): Record<string, string> {
-  const hash = message.mailboxHash !== undefined ? message.mailboxHash : mailboxHashOf(rcptTo[0])
+  const hash = recipientHash(message, rcptTo)
   return {
     'content-type': 'message/rfc822',
     'mailbridge-event': event,
