@@ -6,24 +6,21 @@
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Stores } from '../../shared/compose.ts'
-import {
-  MAX_ROUTES,
-  QuotaSchema,
-  ROUTE_ID,
-  type Route,
-  RouteInputSchema,
-  RouteSchema,
-} from '../../shared/contracts/route.ts'
+import { MAX_ROUTES, ROUTE_ID, type Route, RouteSchema } from '../../shared/contracts/route.ts'
 import { routeProblems } from '../../shared/routing/route-table.ts'
 import { mailboxName } from '../../shared/store/keys.ts'
 import { newRouteId, type RouteStats, UNROUTED } from '../../shared/store/routes.ts'
 import { BadRequestError, NotFoundError } from './errors.ts'
-import { MailboxParamsSchema, problemContent } from './schemas.ts'
+import { MailboxParamsSchema, problemContent, QuotaSchema, RouteInputSchema } from './schemas.ts'
 
-const RouteWithStatsSchema = RouteSchema.extend({
-  /** Recipients this route matched, and how many of them it dropped, since it was created. */
-  stats: z.object({ matched: z.number().int(), dropped: z.number().int() }),
-}).meta({ id: 'RouteWithStats' })
+// RouteSchema, extended as its `.extend()` would (a strict object: zod/mini has no method).
+const RouteWithStatsSchema = z
+  .strictObject({
+    ...RouteSchema.shape,
+    /** Recipients this route matched, and how many of them it dropped, since it was created. */
+    stats: z.object({ matched: z.number().int(), dropped: z.number().int() }),
+  })
+  .meta({ id: 'RouteWithStats' })
 
 const RouteListSchema = z
   .object({

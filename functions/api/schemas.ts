@@ -4,12 +4,26 @@
  * one definition of each.
  */
 import { z } from '@hono/zod-openapi'
-import { MailboxSchema, MessageSummarySchema } from '../../shared/contracts/message.ts'
 import {
+  MailboxSchema,
+  MessageSchema,
+  MessageSummarySchema as MessageSummaryContract,
+} from '../../shared/contracts/message.ts'
+import {
+  QuotaSchema as QuotaContract,
+  RouteInputSchema as RouteInputContract,
+} from '../../shared/contracts/route.ts'
+import {
+  CreatedWebhookSchema as CreatedWebhookContract,
+  CreateWebhookSchema as CreateWebhookContract,
   DeliverySchema,
   MAX_ADDRESS_LENGTH,
+  RotatedSecretSchema as RotatedSecretContract,
+  RotateSecretSchema as RotateSecretContract,
+  UpdateWebhookSchema as UpdateWebhookContract,
   WebhookAttemptSchema,
-  WebhookSchema,
+  WebhookSchema as WebhookContract,
+  WebhookPayloadSchema as WebhookPayloadContract,
 } from '../../shared/contracts/webhook.ts'
 
 /** Page size when `limit` is not given. */
@@ -30,19 +44,31 @@ export const ProblemSchema = z
   })
   .openapi('Problem', { description: 'An RFC 9457 problem details object' })
 
-export {
-  MailboxSchema,
-  MessageSchema as StoredMessageSchema,
-  MessageSummarySchema,
-} from '../../shared/contracts/message.ts'
-export {
-  CreatedWebhookSchema,
-  CreateWebhookSchema,
-  RotatedSecretSchema,
-  RotateSecretSchema,
-  UpdateWebhookSchema,
-  WebhookSchema,
-} from '../../shared/contracts/webhook.ts'
+/**
+ * A shared contract as a route's request or response schema. The contracts are zod/mini
+ * (shared/contracts/zod-mini.ts), and @hono/zod-openapi types a route's schemas as classic
+ * zod's ZodType, whose chainable methods (`.optional()`, `.openapi()`...) a mini schema lacks.
+ * What a route does with its schemas reads any zod 4 schema: its validator calls
+ * `safeParseAsync`, and zod-to-openapi reads the definition and zod's global registry
+ * (patches/@asteasolutions+zod-to-openapi+9.1.0.patch). So this is the same object, typed as
+ * a route wants it: call none of classic zod's methods on it. (Classic schemas compose mini
+ * ones as they are: `z.array(MailboxSchema)`.)
+ */
+function routeSchema<T extends z.core.$ZodType>(schema: T): z.ZodType<z.output<T>, z.input<T>> {
+  return schema as unknown as z.ZodType<z.output<T>, z.input<T>>
+}
+
+export const StoredMessageSchema = routeSchema(MessageSchema)
+export const MessageSummarySchema = routeSchema(MessageSummaryContract)
+export const WebhookSchema = routeSchema(WebhookContract)
+export const CreateWebhookSchema = routeSchema(CreateWebhookContract)
+export const CreatedWebhookSchema = routeSchema(CreatedWebhookContract)
+export const UpdateWebhookSchema = routeSchema(UpdateWebhookContract)
+export const RotateSecretSchema = routeSchema(RotateSecretContract)
+export const RotatedSecretSchema = routeSchema(RotatedSecretContract)
+export const RouteInputSchema = routeSchema(RouteInputContract)
+export const QuotaSchema = routeSchema(QuotaContract)
+export const WebhookPayloadSchema = routeSchema(WebhookPayloadContract)
 
 const nextCursor = z
   .string()

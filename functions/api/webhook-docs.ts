@@ -4,7 +4,7 @@
  * format's JSON Schema is WebhookPayloadSchema, the same zod schema the payload is typed by.
  */
 import { type OpenAPIHono, z } from '@hono/zod-openapi'
-import { WebhookPayloadSchema } from '../../shared/contracts/webhook.ts'
+import { WebhookPayloadSchema } from './schemas.ts'
 
 const SignatureHeadersSchema = z.object({
   'webhook-id': z.string().openapi({

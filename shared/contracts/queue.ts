@@ -3,7 +3,7 @@
  * deliver. Both are validated when read (as Powertools' batch parser does), so a
  * malformed record is reported, never guessed at.
  */
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { parseJson } from './parse.ts'
 
 /** Where the raw message is: inline in the queue message, or staged in S3 by the edge. */
@@ -14,42 +14,52 @@ export const RawRefSchema = z.union([
   }),
   z.object({
     /** Bucket and key of the staged raw message. */
-    s3: z.object({ bucket: z.string().min(1), key: z.string().min(1) }),
+    s3: z.object({
+      bucket: z.string().check(z.minLength(1)),
+      key: z.string().check(z.minLength(1)),
+    }),
   }),
 ])
 export type RawRef = z.infer<typeof RawRefSchema>
+
+/** A count or a size: a whole number, 0 or more. */
+const count = () => z.int().check(z.nonnegative())
 
 export const QueuedMessageSchema = z.object({
   /** Format version: a later edge may change the shape without confusing an older ingest. */
   v: z.literal(1),
   /** Time-sortable message id (ULID) given at the edge; the key of idempotent storage. */
-  id: z.string().length(26),
+  id: z.string().check(z.length(26)),
   /** When the edge received the end of DATA, ISO 8601. */
   receivedAt: z.iso.datetime(),
   envelope: z.object({
     /** MAIL FROM, `""` for the null sender of bounces (`MAIL FROM:<>`). */
     mailFrom: z.string(),
     /** Every accepted RCPT TO, in the order given. */
-    rcptTo: z.array(z.string().min(1)).min(1),
+    rcptTo: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   }),
   /** Size of the raw message in bytes, as received after DATA. */
-  size: z.number().int().nonnegative(),
+  size: count(),
   raw: RawRefSchema,
   /**
    * Bytes of trace headers the edge put before what the client sent. Ingest hashes what
    * follows to recognise a client's retry of a message already queued (see
    * functions/ingest/retries.ts). Absent from an edge that predates it: no such check.
    */
-  traceBytes: z.number().int().nonnegative().optional(),
+  traceBytes: z.optional(count()),
   /**
    * The version of the routes the edge accepted the recipients under: ingest routes with
    * that version or a later one, never an older copy. Absent from an edge without routes.
    */
-  routesVersion: z.number().int().nonnegative().optional(),
+  routesVersion: z.optional(count()),
   /** The LMTP client, for logs and trace headers. */
-  client: z
-    .object({ address: z.string(), hostname: z.string().optional(), lhlo: z.string().optional() })
-    .optional(),
+  client: z.optional(
+    z.object({
+      address: z.string(),
+      hostname: z.optional(z.string()),
+      lhlo: z.optional(z.string()),
+    }),
+  ),
 })
 /** One LMTP transaction, as queued by the edge for ingest. */
 export type QueuedMessage = z.infer<typeof QueuedMessageSchema>
@@ -57,33 +67,33 @@ export type QueuedMessage = z.infer<typeof QueuedMessageSchema>
 export const WebhookJobSchema = z.object({
   v: z.literal(1),
   /** The message this notification is about. */
-  messageId: z.string().length(26),
+  messageId: z.string().check(z.length(26)),
   /** The endpoint to notify. */
-  endpointId: z.string().min(1),
+  endpointId: z.string().check(z.minLength(1)),
   /**
    * The mailboxes the message was stored in that concern this endpoint: those it
    * subscribes to, and those of the recipients whose routes notify it (none for a route
    * that notifies without storing).
    */
-  mailboxes: z.array(z.string().min(1)),
+  mailboxes: z.array(z.string().check(z.minLength(1))),
   /** The RCPT TO addresses that concern this endpoint, as the client wrote them. */
-  rcptTo: z.array(z.string().min(1)).min(1),
+  rcptTo: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   /** The plus-address tag of the first of them (Postmark's MailboxHash); absent before routing. */
-  mailboxHash: z.string().nullable().optional(),
+  mailboxHash: z.optional(z.nullable(z.string())),
   /**
    * Attempts recorded for this notification when the job was queued (0 when absent: the
    * first job, from ingest). A job whose count is behind the record's is a stale copy.
    */
-  attempts: z.number().int().nonnegative().optional(),
+  attempts: z.optional(count()),
   /** Attempts made in this run of the retry schedule (a replay starts a new run). */
-  run: z.number().int().nonnegative().optional(),
+  run: z.optional(count()),
   /**
    * When the job is due, epoch ms. SQS delays a message 15 minutes at most, so a job
    * received early goes back on the queue with the rest of its wait.
    */
-  dueAt: z.number().int().nonnegative().optional(),
+  dueAt: z.optional(count()),
   /** Why the job exists beyond the first try: a replay asked through the API. */
-  trigger: z.enum(['scheduled', 'replay']).optional(),
+  trigger: z.optional(z.enum(['scheduled', 'replay'])),
 })
 /** One notification to send: a message for one endpoint. */
 export type WebhookJob = z.infer<typeof WebhookJobSchema>

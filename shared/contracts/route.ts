@@ -4,8 +4,9 @@
  * priority order (shared/routing/evaluate.ts); kept in the mail store and published to
  * the edge as a snapshot (shared/store/routes.ts).
  */
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { MAX_ADDRESS_LENGTH } from './webhook.ts'
+import { meta } from './zod-mini.ts'
 
 /** Longest pattern accepted, in characters. */
 const MAX_PATTERN_LENGTH = 512
@@ -16,8 +17,8 @@ export const MAX_ROUTES = 5000
 export const ROUTE_ID = /^[A-Za-z0-9_-]{1,64}$/
 
 /** How an address is matched. */
-export const AddressPatternSchema = z
-  .strictObject({
+export const AddressPatternSchema = meta(
+  z.strictObject({
     /**
      * `exact`: the whole address, case-insensitively. `domain`: any address at that
      * domain. `wildcard`: `*` for any run of characters (`support-*@example.com`).
@@ -25,13 +26,14 @@ export const AddressPatternSchema = z
      * whole address; named groups are captures for the store action's mailbox.
      */
     type: z.enum(['exact', 'domain', 'wildcard', 'regex']),
-    value: z.string().min(1).max(MAX_PATTERN_LENGTH),
-  })
-  .meta({ id: 'AddressPattern', example: { type: 'domain', value: 'example.com' } })
+    value: z.string().check(z.minLength(1), z.maxLength(MAX_PATTERN_LENGTH)),
+  }),
+  { id: 'AddressPattern', example: { type: 'domain', value: 'example.com' } },
+)
 export type AddressPattern = z.infer<typeof AddressPatternSchema>
 
-export const RecipientMatchSchema = z
-  .union([
+export const RecipientMatchSchema = meta(
+  z.union([
     AddressPatternSchema,
     z.strictObject({
       /**
@@ -40,39 +42,41 @@ export const RecipientMatchSchema = z
        */
       type: z.literal('catchAll'),
     }),
-  ])
-  .meta({ id: 'RecipientMatch' })
+  ]),
+  { id: 'RecipientMatch' },
+)
 export type RecipientMatch = z.infer<typeof RecipientMatchSchema>
 
-export const RouteMatchSchema = z
-  .strictObject({
+export const RouteMatchSchema = meta(
+  z.strictObject({
     recipient: RecipientMatchSchema,
     /**
      * What the recipient pattern is tested against: `base` (default), the address
      * without its plus-address tag (`bob@x` for `bob+news@x`), or `full`, the address as
      * the client wrote it.
      */
-    address: z.enum(['base', 'full']).default('base'),
+    address: z._default(z.enum(['base', 'full']), 'base'),
     /** The envelope sender (MAIL FROM) must match too; `""` is the null sender of bounces. */
-    sender: AddressPatternSchema.optional(),
+    sender: z.optional(AddressPatternSchema),
     /**
      * A header must match too: some header of that name (case-insensitive) has a value
      * matching `pattern` (a regular expression, case-insensitive). The edge cannot see
      * headers at RCPT time, so it accepts a recipient such a route may match; if the
      * message then matches no route, the recipient is dropped and counted as unrouted.
      */
-    header: z
-      .strictObject({
-        name: z.string().min(1).max(128),
-        pattern: z.string().min(1).max(MAX_PATTERN_LENGTH),
-      })
-      .optional(),
-  })
-  .meta({ id: 'RouteMatch' })
+    header: z.optional(
+      z.strictObject({
+        name: z.string().check(z.minLength(1), z.maxLength(128)),
+        pattern: z.string().check(z.minLength(1), z.maxLength(MAX_PATTERN_LENGTH)),
+      }),
+    ),
+  }),
+  { id: 'RouteMatch' },
+)
 export type RouteMatch = z.infer<typeof RouteMatchSchema>
 
-export const RouteActionSchema = z
-  .discriminatedUnion('type', [
+export const RouteActionSchema = meta(
+  z.discriminatedUnion('type', [
     z.strictObject({
       /** Store in a mailbox: the recipient's own (its base address) unless `mailbox` is set. */
       type: z.literal('store'),
@@ -80,12 +84,14 @@ export const RouteActionSchema = z
        * The mailbox, which may use the recipient pattern's named captures and `{local}`,
        * `{domain}`, `{hash}`, `{address}`: `{user}@archive.example.com`.
        */
-      mailbox: z.string().min(1).max(MAX_ADDRESS_LENGTH).optional(),
+      mailbox: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_ADDRESS_LENGTH))),
     }),
     z.strictObject({
       /** Notify these webhook endpoints, whether or not the message is stored. */
       type: z.literal('notify'),
-      endpoints: z.array(z.string().min(1).max(64)).min(1).max(50),
+      endpoints: z
+        .array(z.string().check(z.minLength(1), z.maxLength(64)))
+        .check(z.minLength(1), z.maxLength(50)),
     }),
     z.strictObject({
       /**
@@ -98,54 +104,60 @@ export const RouteActionSchema = z
       /** Evaluate no later route for this recipient. */
       type: z.literal('stop'),
     }),
-  ])
-  .meta({ id: 'RouteAction' })
+  ]),
+  { id: 'RouteAction' },
+)
 export type RouteAction = z.infer<typeof RouteActionSchema>
 
-export const QuotaSchema = z
-  .strictObject({
+export const QuotaSchema = meta(
+  z.strictObject({
     /** Most messages in each mailbox this route stores into. */
-    messages: z.number().int().positive().optional(),
+    messages: z.optional(z.int().check(z.positive())),
     /** Most bytes in each mailbox this route stores into. */
-    bytes: z.number().int().positive().optional(),
+    bytes: z.optional(z.int().check(z.positive())),
     /**
      * `temporary` (default): `452 4.2.2`, the client keeps the mail and retries, as
      * Dovecot answers. `permanent`: `552 5.2.2`, the mail bounces.
      */
-    reply: z.enum(['temporary', 'permanent']).default('temporary'),
-  })
-  .meta({ id: 'Quota' })
+    reply: z._default(z.enum(['temporary', 'permanent']), 'temporary'),
+  }),
+  { id: 'Quota' },
+)
 export type Quota = z.infer<typeof QuotaSchema>
 
 /** What a client sends to create (POST) or replace (PUT) a route. */
-export const RouteInputSchema = z
-  .strictObject({
+export const RouteInputSchema = meta(
+  z.strictObject({
     /** Lower first; routes of equal priority in id order. */
-    priority: z.number().int().min(0).max(1_000_000).default(100),
-    description: z.string().max(500).default(''),
-    enabled: z.boolean().default(true),
+    priority: z._default(z.int().check(z.gte(0), z.lte(1_000_000)), 100),
+    description: z._default(z.string().check(z.maxLength(500)), ''),
+    enabled: z._default(z.boolean(), true),
     match: RouteMatchSchema,
-    actions: z.array(RouteActionSchema).min(1).max(20),
-    quota: QuotaSchema.optional(),
-  })
-  .meta({ id: 'RouteInput' })
+    actions: z.array(RouteActionSchema).check(z.minLength(1), z.maxLength(20)),
+    quota: z.optional(QuotaSchema),
+  }),
+  { id: 'RouteInput' },
+)
 export type RouteInput = z.input<typeof RouteInputSchema>
 
-export const RouteSchema = RouteInputSchema.extend({
-  id: z.string().regex(ROUTE_ID).meta({ example: 'rt_0123456789abcdef0123' }),
-  /** `api`, or `file` for a route seeded from MAILBRIDGE_ROUTES_FILE (replaced at start). */
-  origin: z.enum(['api', 'file']),
-  updatedAt: z.string(),
-}).meta({ id: 'Route' })
+export const RouteSchema = meta(
+  z.extend(RouteInputSchema, {
+    id: meta(z.string().check(z.regex(ROUTE_ID)), { example: 'rt_0123456789abcdef0123' }),
+    /** `api`, or `file` for a route seeded from MAILBRIDGE_ROUTES_FILE (replaced at start). */
+    origin: z.enum(['api', 'file']),
+    updatedAt: z.string(),
+  }),
+  { id: 'Route' },
+)
 export type Route = z.infer<typeof RouteSchema>
 
 /** The published route set the edge and ingest read (routes/routes.json in the bucket). */
 export const RouteSetSchema = z.object({
   /** Bumped by every change; a snapshot with a lower one is stale. */
-  version: z.number().int().nonnegative(),
+  version: z.int().check(z.nonnegative()),
   updatedAt: z.string(),
   routes: z.array(RouteSchema),
   /** Quotas set on mailboxes themselves (PUT /v1/mailboxes/{address}/quota), by mailbox. */
-  quotas: z.record(z.string(), QuotaSchema).default({}),
+  quotas: z._default(z.record(z.string(), QuotaSchema), {}),
 })
 export type RouteSet = z.infer<typeof RouteSetSchema>

@@ -8,12 +8,12 @@
  *                  "actions": [{ "type": "store", "mailbox": "support@example.com" }, { "type": "stop" }] }] }
  */
 import { readFileSync } from 'node:fs'
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { ROUTE_ID, type Route, RouteInputSchema } from '../contracts/route.ts'
 import { ConfigError } from '../errors.ts'
 import { routeProblems } from './route-table.ts'
 
-const FileRouteSchema = RouteInputSchema.extend({ id: z.string().regex(ROUTE_ID) })
+const FileRouteSchema = z.extend(RouteInputSchema, { id: z.string().check(z.regex(ROUTE_ID)) })
 const RoutesFileSchema = z.union([
   z.strictObject({ routes: z.array(FileRouteSchema) }),
   z.array(FileRouteSchema),
