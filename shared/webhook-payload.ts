@@ -4,7 +4,8 @@
  * small enough to go inline, their bytes.
  */
 import type { ParsedMessage } from './contracts/message.ts'
-import { MESSAGE_RECEIVED, type WebhookPayload } from './contracts/webhook.ts'
+import type { WebhookPayload } from './contracts/payload.ts'
+import { MESSAGE_RECEIVED } from './contracts/webhook.ts'
 import { splitAddress } from './routing/address.ts'
 
 /** A stored message, with the plus-address tag routing found for its recipient. */

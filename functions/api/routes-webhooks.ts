@@ -5,7 +5,8 @@
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { Stores } from '../../shared/compose.ts'
-import type { Webhook, WebhookEndpoint } from '../../shared/contracts/webhook.ts'
+import type { WebhookEndpoint } from '../../shared/contracts/webhook.ts'
+import type { Webhook } from '../../shared/contracts/webhook-api.ts'
 import { mailboxName } from '../../shared/store/keys.ts'
 import { type AddressPolicy, urlRefusal } from '../deliver/address-policy.ts'
 import { BadRequestError, NotFoundError } from './errors.ts'

@@ -9,22 +9,22 @@ import {
   MessageSchema,
   MessageSummarySchema as MessageSummaryContract,
 } from '../../shared/contracts/message.ts'
+import { WebhookPayloadSchema as WebhookPayloadContract } from '../../shared/contracts/payload.ts'
 import {
   QuotaSchema as QuotaContract,
   RouteInputSchema as RouteInputContract,
 } from '../../shared/contracts/route.ts'
+import { MAX_ADDRESS_LENGTH } from '../../shared/contracts/webhook.ts'
 import {
   CreatedWebhookSchema as CreatedWebhookContract,
   CreateWebhookSchema as CreateWebhookContract,
   DeliverySchema,
-  MAX_ADDRESS_LENGTH,
   RotatedSecretSchema as RotatedSecretContract,
   RotateSecretSchema as RotateSecretContract,
   UpdateWebhookSchema as UpdateWebhookContract,
   WebhookAttemptSchema,
   WebhookSchema as WebhookContract,
-  WebhookPayloadSchema as WebhookPayloadContract,
-} from '../../shared/contracts/webhook.ts'
+} from '../../shared/contracts/webhook-api.ts'
 
 /** Page size when `limit` is not given. */
 export const DEFAULT_PAGE_SIZE = 50

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { encodeTime } from 'ulid'
-import type { WebhookAttempt } from '../contracts/webhook.ts'
+import type { WebhookAttempt } from '../contracts/webhook-api.ts'
 import { InvalidCursorError } from '../errors.ts'
 import { attemptsPk, failedEventsPk, keys } from './keys.ts'
 import { expiresIn, type Item, isExpired, type Table, withoutKey } from './table.ts'

@@ -3,7 +3,7 @@
  * table. Kept for DELIVERY_TTL_MS: longer than any job can wait in the webhook queue.
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
-import type { Delivery } from '../contracts/webhook.ts'
+import type { Delivery } from '../contracts/webhook-api.ts'
 import { keys } from './keys.ts'
 import {
   expiresIn,

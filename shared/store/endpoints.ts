@@ -5,12 +5,8 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
-import {
-  type CreateWebhook,
-  type UpdateWebhook,
-  type WebhookEndpoint,
-  WebhookEndpointSchema,
-} from '../contracts/webhook.ts'
+import { type WebhookEndpoint, WebhookEndpointSchema } from '../contracts/webhook.ts'
+import type { CreateWebhook, UpdateWebhook } from '../contracts/webhook-api.ts'
 import { keys, type TableKey, WEBHOOKS_PK } from './keys.ts'
 import type { MailboxStore } from './mailboxes.ts'
 import { type Item, isConditionFailed, type Table, withoutKey } from './table.ts'

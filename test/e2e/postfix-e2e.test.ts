@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Webhook } from 'standardwebhooks'
-import type { WebhookPayload } from '../../shared/contracts/webhook.ts'
+import type { WebhookPayload } from '../../shared/contracts/payload.ts'
 import {
   startTestBridge,
   startWebhookReceiver,

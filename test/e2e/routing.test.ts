@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { StoredMessage } from '../../shared/contracts/message.ts'
-import type { WebhookPayload } from '../../shared/contracts/webhook.ts'
+import type { WebhookPayload } from '../../shared/contracts/payload.ts'
 import {
   startTestBridge,
   startWebhookReceiver,
