@@ -3,12 +3,7 @@
  * return (shapes in contracts/message.ts). Built from postal-mime's parse, without I/O.
  */
 import type { Address } from 'postal-mime'
-import type {
-  MailAddress,
-  MessageSummary,
-  ParsedMessage,
-  StoredMessage,
-} from './contracts/message.ts'
+import type { MailAddress, MessageSummary, ParsedMessage } from './contracts/message.ts'
 import type { QueuedMessage } from './contracts/queue.ts'
 import { combineAuthentication, readAuthentication } from './parse/auth-results.ts'
 import { readCalendar } from './parse/calendar.ts'
@@ -18,7 +13,6 @@ import type { MailParse, MimePart } from './parse/mime.ts'
 import { stripReply } from './parse/reply.ts'
 import { readBounce, readFeedback } from './parse/reports.ts'
 import { withTnefContents } from './parse/tnef.ts'
-import { mailboxName } from './store/keys.ts'
 
 // Characters of the text body kept in a summary, enough for a list view.
 const SNIPPET_CHARS = 200
@@ -37,6 +31,7 @@ const SUMMARY_ADDRESS_CHARS = 320
 // there, and said to be; the raw source always has all of it.
 export const BODY_CHARS = 1024 * 1024
 
+export { inMailbox } from './mailbox-view.ts'
 export { type DkimOptions, type TxtResolver, verifyDkim } from './parse/dkim.ts'
 export { type MailParse, parseMail } from './parse/mime.ts'
 export { type MessageFile, withTnefContents } from './parse/tnef.ts'
@@ -152,26 +147,6 @@ function uniqueRecipients(rcptTo: string[]): string[] {
     seen.add(key)
     return true
   })
-}
-
-/** The recipients of an envelope that lead to `mailbox`. */
-function recipientsOf(rcptTo: string[], mailbox: string): string[] {
-  return rcptTo.filter((rcpt) => mailboxName(rcpt) === mailbox)
-}
-
-/**
- * The message as a mailbox holds it: its envelope narrowed to the mailbox's recipients
- * (as its entry recorded them; an entry from before routing has none, and they are
- * found by address).
- */
-export function inMailbox(
-  parsed: ParsedMessage,
-  entry: { mailbox: string; seen: boolean; rcptTo?: string[]; mailboxHash?: string | null },
-): StoredMessage {
-  const { mailbox, seen } = entry
-  const rcptTo = entry.rcptTo ?? recipientsOf(parsed.envelope.rcptTo, mailbox)
-  const mailboxHash = entry.mailboxHash ?? null
-  return { ...parsed, envelope: { ...parsed.envelope, rcptTo }, mailbox, seen, mailboxHash }
 }
 
 function shortAddress({ address, name }: MailAddress): MailAddress {

@@ -2,7 +2,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Stores } from '../../shared/compose.ts'
 import { InvalidCursorError } from '../../shared/errors.ts'
-import { inMailbox, parseMail, withTnefContents } from '../../shared/message.ts'
+import { inMailbox } from '../../shared/mailbox-view.ts'
 import { isMessageId } from '../../shared/message-id.ts'
 import { mailboxName } from '../../shared/store/keys.ts'
 import type { Entry } from '../../shared/store/mailboxes.ts'
@@ -210,6 +210,9 @@ export function registerMailboxRoutes(
     const raw = await rawOf(params)
     // Only canonical indexes name an attachment: "01" or "+1" would alias "1".
     const index = /^(0|[1-9][0-9]{0,5})$/.test(params.index) ? Number(params.index) : -1
+    // The MIME parser is loaded here, on the first attachment asked for: no other route
+    // parses, so the API's cold start does not compile it (as deliver's render.ts).
+    const { parseMail, withTnefContents } = await import('../../shared/message.ts')
     // Counted as the stored message counts them: the files unpacked from TNEF come after.
     const attachment =
       index < 0 ? undefined : withTnefContents((await parseMail(raw)).email.attachments)[index]

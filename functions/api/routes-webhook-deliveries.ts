@@ -10,7 +10,6 @@ import { InvalidCursorError } from '../../shared/errors.ts'
 import { isMessageId } from '../../shared/message-id.ts'
 import { mailboxName } from '../../shared/store/keys.ts'
 import type { WebhookQueue } from '../../shared/webhook-queue.ts'
-import { sendTestEvent } from '../deliver/test-event.ts'
 import { BadRequestError, ConflictError, NotFoundError } from './errors.ts'
 import { noEndpoint, unauthorized } from './routes-webhooks.ts'
 import {
@@ -176,6 +175,9 @@ export function registerWebhookDeliveryRoutes(
 
   app.openapi(testWebhook, async (c) => {
     const endpoint = await endpointOf(c.req.valid('param').id)
+    // Loaded on the first test event, as its client is (app.ts): it parses and renders a
+    // sample message, and no other route needs the MIME parser at the API's cold start.
+    const { sendTestEvent } = await import('../deliver/test-event.ts')
     const result = await sendTestEvent(sender.agent, endpoint, attempts)
     return c.json(
       {
