@@ -27,6 +27,32 @@ export const zodEnglishOnly: Plugin = {
   },
 }
 
+// Classic zod's namespace (the API's, through @hono/zod-openapi) re-exports features nothing
+// here calls: z.compile and its code generator (zod/v4/core/compile.js, 29 KiB) and
+// z.fromJSONSchema (zod/v4/classic/from-json-schema.js, 12 KiB). A namespace is bundled
+// whole, so the API compiled them at every cold start: this plugin puts in their place a
+// module with the same exports that throws when called.
+const ZOD_UNUSED = /\/node_modules\/zod\/v4\/(core\/compile|classic\/from-json-schema)\.js$/
+const ZOD_UNUSED_STUB = `
+const unbundled = (name) => () => {
+  throw new Error(name + ' is left out of this bundle (scripts/bundle-options.ts zodUnusedLeftOut)')
+}
+export const INVALID = Symbol.for('zod.compile.invalid')
+export class ZodCompileAsyncError extends Error {}
+export class ZodCompileUnsupportedError extends Error {}
+export const compile = unbundled('z.compile')
+export const compileFn = unbundled('z.compile')
+export const withParser = unbundled('z.withParser')
+export const fromJSONSchema = unbundled('z.fromJSONSchema')
+`
+
+export const zodUnusedLeftOut: Plugin = {
+  name: 'zod-unused-left-out',
+  setup(plugin) {
+    plugin.onLoad({ filter: ZOD_UNUSED }, () => ({ contents: ZOD_UNUSED_STUB, loader: 'js' }))
+  },
+}
+
 // undici's index loads all of it: fetch, WebSocket, EventSource, the cache and mock agents,
 // and it makes an Agent of its own the global dispatcher. Webhooks need only the Agent, the
 // connector its SSRF check wraps, and the request API the index adds to every dispatcher
@@ -62,7 +88,7 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   // The AWS SDK ships ES modules under `module`: tree-shaken, its bundle is a third smaller
   // than from the CommonJS `main` that esbuild picks first for Node.
   mainFields: ['module', 'main'],
-  plugins: [zodEnglishOnly, undiciDispatcherOnly],
+  plugins: [zodEnglishOnly, zodUnusedLeftOut, undiciDispatcherOnly],
   // The AWS SDK is bundled too: the runtime's copy is not pinned to our version.
   // Some dependencies are CommonJS and call require() for Node built-ins.
   banner: {
