@@ -39,21 +39,26 @@ const BUNDLES: Bundle[] = [
     entry: 'functions/ingest/handler.ts',
     outfile: 'ingest/index.mjs',
     target: 'node22',
-    lazy: [...LAZY_MODULES.charsets, ...LAZY_MODULES.regex],
+    lazy: [...LAZY_MODULES.charsets, ...LAZY_MODULES.regex, ...LAZY_MODULES.logging],
   },
   {
     name: 'deliver',
     entry: 'functions/deliver/handler.ts',
     outfile: 'deliver/index.mjs',
     target: 'node22',
-    lazy: LAZY_MODULES.charsets,
+    lazy: [...LAZY_MODULES.charsets, ...LAZY_MODULES.logging],
   },
   {
     name: 'api',
     entry: 'functions/api/handler.ts',
     outfile: 'api/index.mjs',
     target: 'node22',
-    lazy: [...LAZY_MODULES.charsets, ...LAZY_MODULES.regex, ...LAZY_MODULES.webhookClient],
+    lazy: [
+      ...LAZY_MODULES.charsets,
+      ...LAZY_MODULES.regex,
+      ...LAZY_MODULES.webhookClient,
+      ...LAZY_MODULES.logging,
+    ],
   },
   // Not minified: its stack traces end up in the mail host's logs.
   {

@@ -14,8 +14,11 @@ import { type BuildOptions, build, type Plugin } from 'esbuild'
 export interface LazyModule {
   /** The package, as the source imports it, or a file of ours, `./` and its path from the root. */
   module: string
-  /** The exports the source imports from it (`default` for a default import). */
-  exports: string[]
+  /**
+   * The exports the source imports from it (`default` for a default import), or
+   * `module.exports` for a CommonJS package that its importers `require()` whole.
+   */
+  exports: string[] | 'module.exports'
 }
 
 /** What each function defers, and why it is rare there. */
@@ -33,6 +36,13 @@ export const LAZY_MODULES = {
   // The webhook client (functions/deliver/http-client.ts): in the API, only a test event
   // sends a webhook; deliver sends them on every event and keeps undici in its entry.
   webhookClient: [{ module: 'undici', exports: ['Agent', 'buildConnector'] }],
+  // What pino requires as it loads for options mailbridge never sets (shared/logger.ts):
+  // thread-stream runs `transport` targets in a worker thread (and loads worker_threads and
+  // assert), @pinojs/redact serves `redact`.
+  logging: [
+    { module: 'thread-stream', exports: 'module.exports' },
+    { module: '@pinojs/redact', exports: 'module.exports' },
+  ],
 } satisfies Record<string, LazyModule[]>
 
 const REPO = fileURLToPath(new URL('../', import.meta.url))
@@ -49,17 +59,20 @@ function nameOf(path: string, resolveDir: string): string {
   return path.startsWith('.') ? `./${relative(REPO, resolve(resolveDir, path))}` : path
 }
 
-// One export's stand-in: a function target, so that calls and `new` can be forwarded too.
+// One export's stand-in (the whole module's when no name is given): a function target, so
+// that calls and `new` can be forwarded too.
 const FORWARD = `
 let loaded
 const load = () => (loaded ??= require(FILE))
-const forward = (name) =>
-  new Proxy(function () {}, {
-    get: (_, key) => Reflect.get(load()[name], key),
-    has: (_, key) => Reflect.has(load()[name], key),
-    apply: (_, self, args) => Reflect.apply(load()[name], self, args),
-    construct: (_, args) => Reflect.construct(load()[name], args),
+const forward = (name) => {
+  const real = () => (name === undefined ? load() : load()[name])
+  return new Proxy(function () {}, {
+    get: (_, key) => Reflect.get(real(), key),
+    has: (_, key) => Reflect.has(real(), key),
+    apply: (_, self, args) => Reflect.apply(real(), self, args),
+    construct: (_, args) => Reflect.construct(real(), args),
   })
+}
 `
 
 /** The esbuild plugin that swaps each of `modules` for its stand-in. */
@@ -75,11 +88,14 @@ export function lazyModules(modules: LazyModule[]): Plugin {
       })
       plugin.onLoad({ filter: /.*/, namespace: STAND_IN }, ({ path }) => {
         const lazy = byName.get(path) as LazyModule
-        const lines = lazy.exports.map((name) =>
-          name === 'default'
-            ? `export default forward('default')`
-            : `export const ${name} = forward(${JSON.stringify(name)})`,
-        )
+        const lines =
+          lazy.exports === 'module.exports'
+            ? ['module.exports = forward()']
+            : lazy.exports.map((name) =>
+                name === 'default'
+                  ? `export default forward('default')`
+                  : `export const ${name} = forward(${JSON.stringify(name)})`,
+              )
         const contents = FORWARD.replace('FILE', JSON.stringify(fileOf(path))) + lines.join('\n')
         return { contents, loader: 'js' }
       })
@@ -99,7 +115,10 @@ export async function buildLazyModules(
     await build({
       ...options,
       stdin: {
-        contents: `export { ${exports.join(', ')} } from ${JSON.stringify(module)}`,
+        contents:
+          exports === 'module.exports'
+            ? `module.exports = require(${JSON.stringify(module)})`
+            : `export { ${exports.join(', ')} } from ${JSON.stringify(module)}`,
         resolveDir: REPO,
         loader: 'js',
       },
