@@ -1,7 +1,8 @@
 /**
  * Webhook endpoints, with their keys, and who listens to what: an endpoint for one
  * mailbox is in that mailbox's subscription set (MailboxStore), one for every mailbox in
- * the `#all` set. Ingest reads only those sets, never the list of endpoints.
+ * the `#all` set. Ingest reads only those sets, never the list of endpoints. Every change
+ * is announced (endpoint-changes.ts) to the copies ingest and deliver keep.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
@@ -11,6 +12,7 @@ import {
   type WebhookEndpoint,
   WebhookEndpointSchema,
 } from '../contracts/webhook.ts'
+import { announceEndpointChange } from './endpoint-changes.ts'
 import { keys, type TableKey, WEBHOOKS_PK } from './keys.ts'
 import type { MailboxStore } from './mailboxes.ts'
 import { type Item, isConditionFailed, type Table, withoutKey } from './table.ts'
@@ -94,6 +96,7 @@ export class EndpointStore {
       await this.updateSet(keys.allMailboxesSubscription(), action, id)
     }
     for (const routeId of routes) await this.updateSet(keys.routeSubscription(routeId), action, id)
+    announceEndpointChange()
   }
 
   /**
@@ -229,6 +232,7 @@ export class EndpointStore {
         ReturnValues: 'ALL_OLD',
       }),
     )
+    announceEndpointChange()
     return Attributes !== undefined
   }
 
@@ -268,6 +272,7 @@ export class EndpointStore {
           ReturnValues: 'ALL_NEW',
         }),
       )
+      announceEndpointChange()
       return Attributes && toEndpoint(Attributes)
     } catch (error) {
       if (isConditionFailed(error)) return undefined
@@ -284,5 +289,6 @@ export class EndpointStore {
         ExpressionAttributeValues: { ':id': new Set([id]) },
       }),
     )
+    announceEndpointChange()
   }
 }
