@@ -5,12 +5,11 @@
  * main thread, its functions in a worker. Lambda's functions are other processes, which
  * no word reaches; their copies expire instead.
  */
-import { BroadcastChannel } from 'node:worker_threads'
-
 const CHANNEL = 'mailbridge:endpoints'
 
 let generation = 0
-let listening: BroadcastChannel | undefined
+// The global, not node:worker_threads' export: nothing is loaded until a copy is first kept.
+let listening: InstanceType<typeof BroadcastChannel> | undefined
 
 /** A number that changes whenever an endpoint or a subscription may have changed. */
 export function endpointGeneration(): number {
