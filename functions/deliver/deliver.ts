@@ -21,6 +21,7 @@ import type { WebhookEndpoint } from '../../shared/contracts/webhook.ts'
 import { MESSAGE_RECEIVED } from '../../shared/contracts/webhook.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
 import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
+import { EndpointCache } from '../../shared/store/endpoint-cache.ts'
 import { webhookId } from '../../shared/webhook-payload.ts'
 import { delayUntil, sqsWebhookQueue, type WebhookQueue } from '../../shared/webhook-queue.ts'
 import { type AttemptOutcome, attemptWebhook, summary } from './attempt.ts'
@@ -40,6 +41,8 @@ const BUSY_JITTER_MS = 1000
 
 export interface DeliverDeps {
   stores: Pick<Stores, 'messages' | 'endpoints' | 'deliveries' | 'attempts'>
+  /** Each job's endpoint, as read within the last second (its changes announced at once). */
+  endpoints: EndpointCache
   logger: Logger
   /** The SSRF-checked client every webhook goes through. */
   agent: Agent
@@ -65,6 +68,7 @@ export interface DeliverOptions {
 export function deliverDeps(root: Root, options: DeliverOptions = {}): DeliverDeps {
   return {
     stores: root.stores,
+    endpoints: new EndpointCache(root.stores.endpoints),
     logger: options.logger ?? createLogger('deliver'),
     agent: createWebhookAgent({ policy: root.config.webhooks, resolve: options.resolve }),
     queue: options.queue ?? sqsWebhookQueue(root.clients.sqs, root.config.webhookQueue),
@@ -87,7 +91,7 @@ export async function deliver(body: string, deps: DeliverDeps): Promise<void> {
     return
   }
   const log = deps.logger.child({ messageId: job.messageId, endpointId: job.endpointId })
-  const { deliveries, endpoints, messages } = deps.stores
+  const { deliveries, messages } = deps.stores
   const expected = job.attempts ?? 0
   // The message is read beside the state, not after it: one round trip less before the
   // POST, for a read the settled or stale jobs below do not need (and leave unawaited).
@@ -95,7 +99,7 @@ export async function deliver(body: string, deps: DeliverDeps): Promise<void> {
   parsed.catch(() => {})
   const [record, endpoint] = await Promise.all([
     deliveries.get(job.messageId, job.endpointId),
-    endpoints.get(job.endpointId),
+    deps.endpoints.get(job.endpointId),
   ])
   if (record?.status === 'delivered' || record?.status === 'failed') {
     log.info({ status: record.status }, 'notification settled already, duplicate job dropped')

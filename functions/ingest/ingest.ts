@@ -25,6 +25,7 @@ import {
   verifyDkim,
 } from '../../shared/message.ts'
 import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
+import { EndpointCache } from '../../shared/store/endpoint-cache.ts'
 import { isIncomingRawKey, mailboxKey } from '../../shared/store/keys.ts'
 import type { S3Objects } from '../../shared/store/objects.ts'
 import { RouteSnapshot } from '../../shared/store/route-snapshot.ts'
@@ -47,6 +48,8 @@ export interface IngestDeps {
   sqs: SQSClient
   /** The published routes. */
   routes: RouteSnapshot
+  /** Who listens to which mailboxes and routes, as read within the last second. */
+  endpoints: EndpointCache
   /** Where webhook jobs go. */
   webhookQueueUrl: string
   logger: Logger
@@ -66,6 +69,7 @@ export function ingestDeps(root: Root, logger = createLogger('ingest')): IngestD
       maxAgeMs: ROUTES_MAX_AGE_MS,
       logger,
     }),
+    endpoints: new EndpointCache(root.stores.endpoints),
     webhookQueueUrl: root.config.webhookQueue,
     logger,
     authservId: root.config.authservId,
@@ -129,7 +133,7 @@ export async function ingest(
   // Every mailbox had it already (a client's retry): so had its endpoints.
   if (groups.size === 0 && plan.mailboxes.size > 0) return
   // Who listens is read while the message is stored (it decides only the jobs).
-  const listening = batch.listeners([...groups.keys()], [...plan.matched.keys()])
+  const listening = deps.endpoints.listeners([...groups.keys()], [...plan.matched.keys()])
   // Bytes, then references, then entries: a listed message can always be read, and its
   // bytes are never deleted while a mailbox refers to them. Nothing to store and nobody
   // to tell (every recipient dropped or unrouted): nothing is written at all.

@@ -6,7 +6,9 @@
  * - latency: one message at a time, from the end of DATA (the final dot written) to the
  *   webhook's arrival at the receiver; the mission's bar is p50 < 25 ms, p99 < 100 ms;
  * - deliveries a second: a burst over SESSIONS connections, from the first message sent
- *   to the last webhook received.
+ *   to the last webhook received;
+ * - CPU per message: what local mode's process (all its threads) spent while the latency
+ *   was timed, divided by the messages: the budget the latency is spent from.
  *
  * Run alone: `npm exec -- tsx scripts/bench/webhooks.ts [--scale 0.1]`.
  */
@@ -15,6 +17,7 @@ import type { AddressInfo } from 'node:net'
 import type { LmtpClient } from './lmtp-client.ts'
 import { startLocalModeServer } from './local-mode.ts'
 import { buildMessage, openSession, sendTimed } from './probe.ts'
+import { processCpuSeconds } from './proc.ts'
 import { fixed, markdownTable, percentile } from './report.ts'
 import { isEntryPoint, log, parseScale, runBench } from './run-bench.ts'
 
@@ -31,6 +34,8 @@ const ARRIVAL_TIMEOUT_MS = 60_000
 
 export interface WebhookBench {
   latencies: number[]
+  /** CPU ms local mode's process spent per message while the latency was timed. */
+  cpuMsPerMessage: number
   burst: { messages: number; seconds: number }
 }
 
@@ -79,7 +84,9 @@ export async function measureWebhooks(scale: number): Promise<WebhookBench> {
     sessions.push(first)
     const latencies: number[] = []
     const count = Math.max(20, Math.round(LATENCY_MESSAGES * scale))
+    let cpuBefore = 0
     for (let i = 0; i < WARMUP + count; i++) {
+      if (i === WARMUP) cpuBefore = processCpuSeconds(server.rootPid)
       const next = arrival(arrived + 1)
       const handoff = await sendTimed(first, message, ENVELOPE)
       // sendTimed times from the final dot to the 250: the dot went out `handoff` ago.
@@ -87,6 +94,7 @@ export async function measureWebhooks(scale: number): Promise<WebhookBench> {
       const at = await next
       if (i >= WARMUP) latencies.push(at - endOfData)
     }
+    const cpuMsPerMessage = ((processCpuSeconds(server.rootPid) - cpuBefore) * 1000) / count
     log(
       `webhook latency: p50 ${fixed(
         percentile(
@@ -107,7 +115,11 @@ export async function measureWebhooks(scale: number): Promise<WebhookBench> {
       }),
     )
     const seconds = ((await done) - started) / 1000
-    return { latencies: latencies.sort((a, b) => a - b), burst: { messages: burst, seconds } }
+    return {
+      latencies: latencies.sort((a, b) => a - b),
+      cpuMsPerMessage,
+      burst: { messages: burst, seconds },
+    }
   } finally {
     for (const session of sessions) await session.close()
     await server.stop()
@@ -116,7 +128,7 @@ export async function measureWebhooks(scale: number): Promise<WebhookBench> {
 }
 
 export function formatWebhooks(result: WebhookBench): string {
-  const { latencies, burst } = result
+  const { latencies, burst, cpuMsPerMessage } = result
   return [
     `Webhooks in local mode (${SIZE / 1000} KB messages, one endpoint on loopback):`,
     markdownTable(
@@ -129,6 +141,10 @@ export function formatWebhooks(result: WebhookBench): string {
         ['end of DATA → webhook arrival, p90', `${fixed(percentile(latencies, 90), 1)} ms`],
         ['end of DATA → webhook arrival, p99', `${fixed(percentile(latencies, 99), 1)} ms`],
         ['end of DATA → webhook arrival, max', `${fixed(latencies.at(-1) ?? 0, 1)} ms`],
+        [
+          'CPU per message, one at a time (local mode, all its threads)',
+          `${fixed(cpuMsPerMessage, 1)} ms`,
+        ],
         [
           `deliveries a second (${burst.messages} messages over ${SESSIONS} LMTP connections)`,
           fixed(burst.messages / burst.seconds, 0),

@@ -1,12 +1,14 @@
 /**
  * Webhook endpoints, with their keys, and who listens to what: an endpoint for one
  * mailbox is in that mailbox's subscription set (MailboxStore), one for every mailbox in
- * the `#all` set. Ingest reads only those sets, never the list of endpoints.
+ * the `#all` set. Ingest reads only those sets, never the list of endpoints. Every change
+ * is announced (endpoint-changes.ts) to the copies ingest and deliver keep.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { type WebhookEndpoint, WebhookEndpointSchema } from '../contracts/webhook.ts'
 import type { CreateWebhook, UpdateWebhook } from '../contracts/webhook-api.ts'
+import { announceEndpointChange } from './endpoint-changes.ts'
 import { keys, type TableKey, WEBHOOKS_PK } from './keys.ts'
 import type { MailboxStore } from './mailboxes.ts'
 import { type Item, isConditionFailed, type Table, withoutKey } from './table.ts'
@@ -90,6 +92,7 @@ export class EndpointStore {
       await this.updateSet(keys.allMailboxesSubscription(), action, id)
     }
     for (const routeId of routes) await this.updateSet(keys.routeSubscription(routeId), action, id)
+    announceEndpointChange()
   }
 
   /**
@@ -225,6 +228,7 @@ export class EndpointStore {
         ReturnValues: 'ALL_OLD',
       }),
     )
+    announceEndpointChange()
     return Attributes !== undefined
   }
 
@@ -264,6 +268,7 @@ export class EndpointStore {
           ReturnValues: 'ALL_NEW',
         }),
       )
+      announceEndpointChange()
       return Attributes && toEndpoint(Attributes)
     } catch (error) {
       if (isConditionFailed(error)) return undefined
@@ -280,5 +285,6 @@ export class EndpointStore {
         ExpressionAttributeValues: { ':id': new Set([id]) },
       }),
     )
+    announceEndpointChange()
   }
 }

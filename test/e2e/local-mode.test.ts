@@ -1,8 +1,8 @@
 /**
  * `npm start` as a newcomer runs it: the process starts on the embedded emulator, prints
  * where it listens and where it keeps its data, the copy-paste send command delivers, the
- * message reads back over the API, every port it opened is on loopback, and SIGTERM stops
- * it cleanly. Stops in the middle of a burst are local-restart.test.ts.
+ * message reads back over the API, every port it opened is on loopback, a webhook saved
+ * through the API hears of the very next message, and SIGTERM stops it cleanly. Stops in the middle of a burst are local-restart.test.ts.
  */
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
@@ -12,6 +12,8 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { LOCAL_API_KEY, LOCAL_MODE_ARGS, ROOT, startLocalMode } from '../helpers/local-mode.ts'
+import { RawLmtp } from '../helpers/raw-lmtp.ts'
+import { startReceiver } from '../helpers/receiver.ts'
 import { run } from '../helpers/system.ts'
 
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url))
@@ -107,6 +109,57 @@ test('npm start runs the whole bridge; the printed commands send and read a mess
     }
     assert.equal(messages.length, 1)
     assert.match(messages[0]?.subject ?? '', /^mailbridge test /)
+
+    // The functions (a worker thread) keep who listens to a mailbox for a second; a webhook
+    // saved through the API (the main thread) must still hear of a message sent right
+    // after another one had them read that nobody listens.
+    const [host = '', port = ''] = (send[1] ?? '').split(':')
+    const lmtp = await RawLmtp.greeted({ host, port: Number(port) })
+    const receiver = await startReceiver()
+    try {
+      const deliverOne = async (subject: string) => {
+        for (const line of [`MAIL FROM:<a@sender.test>`, `RCPT TO:<${send[2]}>`]) {
+          assert.equal((await lmtp.command(line)).code, 250, line)
+        }
+        assert.equal((await lmtp.command('DATA')).code, 354)
+        lmtp.write(`Subject: ${subject}\r\n\r\nbody\r\n.\r\n`)
+        assert.equal((await lmtp.reply()).code, 250)
+      }
+      const stored = async (subject: string) => {
+        for (let i = 0; i < 200; i++) {
+          const response = await fetch(read[1] ?? '', {
+            headers: { authorization: `Bearer ${LOCAL_API_KEY}` },
+          })
+          const listed = ((await response.json()) as { messages: { subject: string }[] }).messages
+          if (listed.some((message) => message.subject === subject)) return
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+        assert.fail(`${subject} never stored`)
+      }
+      await deliverOne('before the webhook')
+      await stored('before the webhook')
+      const created = await fetch(`${new URL(read[1] ?? '').origin}/v1/webhooks`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${LOCAL_API_KEY}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ url: `${receiver.base}/ok`, mailbox: send[2] }),
+      })
+      assert.equal(created.status, 201, await created.text())
+      const heard = receiver.next()
+      await deliverOne('after the webhook')
+      const webhook = await Promise.race([
+        heard,
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000)),
+      ])
+      assert.ok(webhook, 'no webhook for the message sent after the endpoint was saved')
+      assert.match(webhook.body.toString(), /after the webhook/)
+      assert.equal(receiver.received.length, 1, 'only the message sent after it')
+    } finally {
+      lmtp.close()
+      await receiver.close()
+    }
 
     assert.equal(await local.stop('SIGTERM'), 0)
   } finally {

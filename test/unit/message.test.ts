@@ -70,6 +70,22 @@ test('bytes that are no MIME at all still give a stored message', async () => {
   assert.equal(message.subject, null)
 })
 
+test('base64: text after the padding on its line is not data; padding on every line is', async () => {
+  // As in the corpus's thirdparty/002: mail-parser and Stalwart stop at the `=`; decoding
+  // " ignored" appended garbage bytes, the part was no longer UTF-8 and read as windows-1252.
+  const trailing = Buffer.from(
+    'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n' +
+      'ecO2dMOkIHZhYW4uCg== ignored\r\n',
+  )
+  assert.equal((await parseMail(trailing)).email.text, 'yötä vaan.\n')
+  // Some mailers pad each line: every unit decodes, in order.
+  const perLine = Buffer.from(
+    'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n' +
+      `${Buffer.from('yötä ').toString('base64')}\r\n${Buffer.from('vaan.').toString('base64')}\r\n`,
+  )
+  assert.equal((await parseMail(perLine)).email.text, 'yötä vaan.')
+})
+
 test('recipients group by mailbox, each once; each endpoint gets one job for its mailboxes', () => {
   const routes = new RouteTable(DEFAULT_ROUTES, '+')
   const envelope = {

@@ -86,8 +86,8 @@ explain(
   },
 )
 explain(
-  'our bug',
-  'text after a base64 part’s padding: mail-parser stops at the `=`, postal-mime decodes on into garbage bytes, the part is no longer UTF-8 and the detector guesses windows-1252 (ours reads “yÃ¶tÃ¤”, the oracle “yötä”); its attachment list differs as the malformed set above',
+  'malformed',
+  'a base64 part that holds `?garbage`, no base64 at all: postal-mime decodes its letters (RFC 2045 says to ignore what is outside the alphabet) into bytes that are not UTF-8, the oracle into U+FFFD and an 8-byte attachment. The part before it, with text after its padding (`Cg== ignored`), reads as the oracle reads it since the padding ends its line (message.test.ts)',
   { 'thirdparty/002.eml': BODY_AND_FILES },
 )
 
