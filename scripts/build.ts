@@ -53,12 +53,7 @@ const BUNDLES: Bundle[] = [
     entry: 'functions/api/handler.ts',
     outfile: 'api/index.mjs',
     target: 'node22',
-    lazy: [
-      ...LAZY_MODULES.charsets,
-      ...LAZY_MODULES.regex,
-      ...LAZY_MODULES.webhookClient,
-      ...LAZY_MODULES.logging,
-    ],
+    lazy: [...LAZY_MODULES.charsets, ...LAZY_MODULES.regex, ...LAZY_MODULES.logging],
   },
   // Not minified: its stack traces end up in the mail host's logs.
   {

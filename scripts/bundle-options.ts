@@ -53,34 +53,6 @@ export const zodUnusedLeftOut: Plugin = {
   },
 }
 
-// undici's index loads all of it: fetch, WebSocket, EventSource, the cache and mock agents,
-// and it makes an Agent of its own the global dispatcher. Webhooks need only the Agent, the
-// connector its SSRF check wraps, and the request API the index adds to every dispatcher
-// (functions/deliver/http-client.ts): this plugin gives the bundles those alone, 404 → 267
-// KiB, and deliver's import about 7 ms less. Nothing here uses the global fetch.
-const UNDICI = dirname(createRequire(import.meta.url).resolve('undici/package.json'))
-const UNDICI_DISPATCHER = `
-const Dispatcher = require(${JSON.stringify(`${UNDICI}/lib/dispatcher/dispatcher.js`)})
-Object.assign(Dispatcher.prototype, require(${JSON.stringify(`${UNDICI}/lib/api/index.js`)}))
-exports.Agent = require(${JSON.stringify(`${UNDICI}/lib/dispatcher/agent.js`)})
-exports.buildConnector = require(${JSON.stringify(`${UNDICI}/lib/core/connect.js`)})
-`
-
-export const undiciDispatcherOnly: Plugin = {
-  name: 'undici-dispatcher-only',
-  setup(plugin) {
-    plugin.onResolve({ filter: /^undici$/ }, () => ({
-      path: 'undici',
-      namespace: 'undici-dispatcher',
-    }))
-    plugin.onLoad({ filter: /.*/, namespace: 'undici-dispatcher' }, () => ({
-      contents: UNDICI_DISPATCHER,
-      resolveDir: UNDICI,
-      loader: 'js',
-    }))
-  },
-}
-
 export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   platform: 'node',
@@ -88,7 +60,7 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   // The AWS SDK ships ES modules under `module`: tree-shaken, its bundle is a third smaller
   // than from the CommonJS `main` that esbuild picks first for Node.
   mainFields: ['module', 'main'],
-  plugins: [zodEnglishOnly, zodUnusedLeftOut, undiciDispatcherOnly],
+  plugins: [zodEnglishOnly, zodUnusedLeftOut],
   // The AWS SDK is bundled too: the runtime's copy is not pinned to our version.
   // Some dependencies are CommonJS and call require() for Node built-ins.
   banner: {

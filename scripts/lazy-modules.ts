@@ -33,9 +33,6 @@ export const LAZY_MODULES = {
   ],
   // Regex routes (shared/routing/patterns.ts): compiled only when a route has a pattern.
   regex: [{ module: 're2js', exports: ['RE2JS'] }],
-  // The webhook client (functions/deliver/http-client.ts): in the API, only a test event
-  // sends a webhook; deliver sends them on every event and keeps undici in its entry.
-  webhookClient: [{ module: 'undici', exports: ['Agent', 'buildConnector'] }],
   // What pino requires as it loads for options mailbridge never sets (shared/logger.ts):
   // thread-stream runs `transport` targets in a worker thread (and loads worker_threads and
   // assert), @pinojs/redact serves `redact`.

@@ -5,14 +5,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
-import type { Agent } from 'undici'
 import type { ZodError } from 'zod'
 import type { Root, Stores } from '../../shared/compose.ts'
 import { ConfigError } from '../../shared/errors.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
 import { sqsWebhookQueue, type WebhookQueue } from '../../shared/webhook-queue.ts'
 import { type AddressPolicy, STRICT_POLICY } from '../deliver/address-policy.ts'
-import { createWebhookAgent } from '../deliver/http-client.ts'
+import { createWebhookAgent, type WebhookAgent } from '../deliver/http-client.ts'
 import { bearerAuth } from './auth.ts'
 import { ApiError } from './errors.ts'
 import { problemResponse } from './problem.ts'
@@ -56,11 +55,11 @@ export function createApiApp(root: Root, apiKey = root.config.api.key): OpenAPIH
 }
 
 /**
- * A sender whose client is made on the first test event, not at cold start: only a test
- * event uses it, and the function bundle loads undici then (scripts/lazy-modules.ts).
+ * A sender whose client (its connection pools) is made on the first test event, not at
+ * cold start: only a test event uses it.
  */
 function senderOf(policy: AddressPolicy, queue: WebhookQueue): WebhookSender {
-  let agent: Agent | undefined
+  let agent: WebhookAgent | undefined
   return {
     get agent() {
       agent ??= createWebhookAgent({ policy })

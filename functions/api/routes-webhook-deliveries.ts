@@ -3,13 +3,13 @@
  * message, a replay of one event or of every failed one since a time, and a test ping.
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
-import type { Agent } from 'undici'
 import type { Stores } from '../../shared/compose.ts'
 import type { WebhookJob } from '../../shared/contracts/queue.ts'
 import { InvalidCursorError } from '../../shared/errors.ts'
 import { isMessageId } from '../../shared/message-id.ts'
 import { mailboxName } from '../../shared/store/keys.ts'
 import type { WebhookQueue } from '../../shared/webhook-queue.ts'
+import type { WebhookAgent } from '../deliver/http-client.ts'
 import { BadRequestError, ConflictError, NotFoundError } from './errors.ts'
 import { noEndpoint, unauthorized } from './routes-webhooks.ts'
 import {
@@ -95,7 +95,7 @@ const listDeliveries = createRoute({
 
 export interface WebhookSender {
   /** The checked client a test event goes through. */
-  agent: Agent
+  agent: WebhookAgent
   /** Where replays go. */
   queue: WebhookQueue
 }

@@ -149,8 +149,8 @@ export function urlRefusal(raw: string, policy: AddressPolicy): string | undefin
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && policy.allowHttp)) {
     return policy.allowHttp ? 'must be an http(s) URL' : 'must be an https URL'
   }
-  // A user name or password in the URL would be listed with the endpoint and sent nowhere
-  // (undici refuses it): the receiver should check the signature instead.
+  // A user name or password in the URL would be listed with the endpoint to whoever reads
+  // it: the receiver should check the signature instead.
   if (url.username !== '' || url.password !== '') {
     return 'must not hold a user name or password: webhooks are authenticated by signature'
   }

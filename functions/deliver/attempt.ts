@@ -4,9 +4,8 @@
  * (an answer, a timeout, a reset, a refused address) comes back as an AttemptOutcome, to
  * be logged and scheduled.
  */
-import type { Agent } from 'undici'
 import type { WebhookEndpoint } from '../../shared/contracts/webhook.ts'
-import { postWebhook } from './http-client.ts'
+import { postWebhook, type WebhookAgent } from './http-client.ts'
 import type { RenderedWebhook } from './render.ts'
 import { type SigningKeys, signWebhook } from './sign.ts'
 
@@ -41,19 +40,16 @@ export function signingKeys(endpoint: WebhookEndpoint, now: number): SigningKeys
 
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error)
-  // undici wraps the connector's error (a refused address, ECONNREFUSED) in `cause`.
-  const cause = (error as { cause?: unknown }).cause
+  // The exchange's deadline (AbortSignal.timeout) aborts the request.
   if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'timed out'
-  if (cause instanceof Error && error.message === 'fetch failed') return describe(cause)
-  const code = (error as { code?: string }).code
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timed out'
-  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')
+  if ((error as { code?: string }).code === 'ECONNRESET') {
     return `connection reset (${error.message})`
+  }
   return `${error.name}: ${error.message}`
 }
 
 export async function attemptWebhook(
-  agent: Agent,
+  agent: WebhookAgent,
   endpoint: WebhookEndpoint,
   webhookId: string,
   rendered: RenderedWebhook,

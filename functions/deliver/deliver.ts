@@ -14,7 +14,6 @@
  * The handler throws only when the store or the queue fails, so SQS's own redelivery is
  * left for those; the receiver's failures are this file's to schedule.
  */
-import type { Agent } from 'undici'
 import type { Root, Stores } from '../../shared/compose.ts'
 import { parseWebhookJob, type WebhookJob } from '../../shared/contracts/queue.ts'
 import type { WebhookEndpoint } from '../../shared/contracts/webhook.ts'
@@ -25,7 +24,7 @@ import { EndpointCache } from '../../shared/store/endpoint-cache.ts'
 import { webhookId } from '../../shared/webhook-payload.ts'
 import { delayUntil, sqsWebhookQueue, type WebhookQueue } from '../../shared/webhook-queue.ts'
 import { type AttemptOutcome, attemptWebhook, summary } from './attempt.ts'
-import { createWebhookAgent, type Resolver } from './http-client.ts'
+import { createWebhookAgent, type Resolver, type WebhookAgent } from './http-client.ts'
 import { EndpointLimiter } from './limiter.ts'
 import { renderWebhook } from './render.ts'
 import { DISABLE_AFTER_FAILING_MS, nextStep, type Outcome } from './schedule.ts'
@@ -45,7 +44,7 @@ export interface DeliverDeps {
   endpoints: EndpointCache
   logger: Logger
   /** The SSRF-checked client every webhook goes through. */
-  agent: Agent
+  agent: WebhookAgent
   /** Where retries and held-back jobs go. */
   queue: WebhookQueue
   limiter: EndpointLimiter

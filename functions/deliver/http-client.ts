@@ -1,18 +1,31 @@
 /**
- * The one HTTP client webhooks are sent with: an undici Agent whose `connect` resolves the
- * host itself, checks every address against the AddressPolicy, and connects to the
- * checked address. There is no second look-up for DNS rebinding to change, and no other
- * client: Node's global `fetch` ignores `http.Agent`, so requests go through this Agent's
- * own `request()`, never through a fetch that could fall back to the global dispatcher.
+ * The one HTTP client webhooks are sent with: Node's own http and https agents, whose
+ * `createConnection` resolves the host itself, checks every address against the
+ * AddressPolicy, and connects to the checked address. There is no second look-up for DNS
+ * rebinding to change, and no other client: Node's global `fetch` would ignore these
+ * agents, so requests go through `http.request` with the agent always given.
  *
- * The Agent keeps connections to each origin alive between webhooks, and a response body
- * is read up to MAX_RESPONSE_BYTES, then the connection is dropped rather than drained.
+ * The agents keep connections to each origin alive between webhooks (and drop an idle one
+ * when the receiver's `Keep-Alive: timeout` says it will), and a response body is read up
+ * to MAX_RESPONSE_BYTES, then the connection is dropped rather than drained. Redirects are
+ * not followed: `http.request` never does. The built-ins are the SDK's already, so the
+ * client adds nothing to a function's cold start (undici's agent was 266 KiB of deliver's).
  */
 import { lookup } from 'node:dns/promises'
-import { isIP } from 'node:net'
-import { Agent, buildConnector } from 'undici'
+import type { ClientRequestArgs, Agent as HttpAgent, IncomingMessage } from 'node:http'
+import type { Agent as HttpsAgent } from 'node:https'
+import { isIP, type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { ConnectionOptions } from 'node:tls'
 import { MailbridgeError } from '../../shared/errors.ts'
 import { type AddressPolicy, refusalOf } from './address-policy.ts'
+
+// Loaded as CommonJS built-ins: an ES import of node:http reads its lazy exports (WebSocket
+// and the rest), which load Node's bundled undici and more (functions/api/problem.ts).
+const http = process.getBuiltinModule('node:http')
+const https = process.getBuiltinModule('node:https')
+const net = process.getBuiltinModule('node:net')
+const tls = process.getBuiltinModule('node:tls')
 
 /** Bytes of a response body read and kept (for the attempt log); the rest is not read. */
 export const MAX_RESPONSE_BYTES = 4096
@@ -65,27 +78,83 @@ export async function checkedAddress(
 export interface WebhookClientOptions {
   policy: AddressPolicy
   resolve?: Resolver
+  /** Certificates trusted instead of the system's; tests give a self-signed one. */
+  ca?: string | Buffer
 }
 
-/** An undici Agent that connects only to addresses the policy allows. */
-export function createWebhookAgent(options: WebhookClientOptions): Agent {
-  const resolve = options.resolve ?? systemResolver
-  const connect = buildConnector({ timeout: CONNECT_TIMEOUT_MS })
-  return new Agent({
-    keepAliveTimeout: KEEP_ALIVE_MS,
-    keepAliveMaxTimeout: KEEP_ALIVE_MS,
-    connections: CONNECTIONS_PER_ORIGIN,
-    // Pipelining would let one slow answer hold up the next webhook on the socket.
-    pipelining: 1,
-    connect(opts, callback) {
-      checkedAddress(opts.hostname, options.policy, resolve).then(
-        // `host` keeps the name, so TLS still sends it as SNI and checks the certificate
-        // against it; only the address to dial is replaced by the checked one.
-        (address) => connect({ ...opts, hostname: address }, callback),
-        (error: Error) => callback(error, null),
+/** The agents every webhook goes through: one per scheme, both checked. */
+export interface WebhookAgent {
+  http: HttpAgent
+  https: HttpsAgent
+  /** Closes the idle connections. */
+  close(): void
+}
+
+type Connected = (error: Error | null, socket: Duplex) => void
+
+/**
+ * Connects to the checked address of `options.host`. `dial` is net.connect or tls.connect;
+ * for TLS the name stays the server name, so SNI and the certificate check use it, and
+ * only the address dialled is replaced by the checked one.
+ */
+function checkedConnection(
+  options: ClientRequestArgs,
+  callback: Connected | undefined,
+  client: WebhookClientOptions,
+  dial: (options: ConnectionOptions & { host: string }) => Socket,
+): void {
+  // Node's agents always pass one: a connection they get back synchronously is not checked.
+  if (callback === undefined) throw new Error('a checked connection is made asynchronously')
+  const host = options.host ?? 'localhost'
+  checkedAddress(host, client.policy, client.resolve ?? systemResolver).then(
+    (address) => {
+      // The agents name the server (empty for an IP address, which TLS may not send).
+      const socket = dial({ ...(options as ConnectionOptions), host: address })
+      const connectedEvent = 'encrypted' in socket ? 'secureConnect' : 'connect'
+      const timer = setTimeout(
+        () => socket.destroy(new Error(`connect to ${host} timed out`)),
+        CONNECT_TIMEOUT_MS,
       )
+      const settle = (error: Error | null) => {
+        clearTimeout(timer)
+        socket.off(connectedEvent, onConnect)
+        socket.off('error', settle)
+        callback(error, socket)
+      }
+      const onConnect = () => settle(null)
+      socket.once(connectedEvent, onConnect)
+      socket.once('error', settle)
     },
-  })
+    (error: Error) => callback(error, undefined as unknown as Duplex),
+  )
+}
+
+/** Agents that connect only to addresses the policy allows. */
+export function createWebhookAgent(options: WebhookClientOptions): WebhookAgent {
+  const settings = { keepAlive: true, maxSockets: CONNECTIONS_PER_ORIGIN, timeout: KEEP_ALIVE_MS }
+  class CheckedHttpAgent extends http.Agent {
+    override createConnection(connection: ClientRequestArgs, callback?: Connected): undefined {
+      checkedConnection(connection, callback, options, (dial) => net.connect(dial as never))
+      return undefined
+    }
+  }
+  class CheckedHttpsAgent extends https.Agent {
+    override createConnection(connection: ClientRequestArgs, callback?: Connected): undefined {
+      checkedConnection(connection, callback, options, (dial) => tls.connect(dial))
+      return undefined
+    }
+  }
+  const agents = {
+    http: new CheckedHttpAgent(settings),
+    https: new CheckedHttpsAgent({ ...settings, ...(options.ca && { ca: options.ca }) }),
+  }
+  return {
+    ...agents,
+    close() {
+      agents.http.destroy()
+      agents.https.destroy()
+    },
+  }
 }
 
 export interface WebhookResponse {
@@ -101,28 +170,31 @@ export interface WebhookResponse {
  * request goes to the URL registered, nowhere else).
  */
 export async function postWebhook(
-  agent: Agent,
+  agent: WebhookAgent,
   url: string,
   headers: Record<string, string>,
   body: Uint8Array | string,
   timeoutMs: number,
 ): Promise<WebhookResponse> {
   const target = new URL(url)
+  const secure = target.protocol === 'https:'
+  const payload = typeof body === 'string' ? Buffer.from(body) : body
   const signal = AbortSignal.timeout(timeoutMs)
-  const response = await agent.request({
-    origin: target.origin,
-    path: `${target.pathname}${target.search}`,
-    method: 'POST',
-    headers,
-    body,
-    signal,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const request = (secure ? https : http).request(target, {
+      method: 'POST',
+      agent: secure ? agent.https : agent.http,
+      headers: { ...headers, 'content-length': String(payload.byteLength) },
+      signal,
+    })
+    request.once('response', resolve)
+    request.once('error', reject)
+    request.end(payload)
   })
   const chunks: Buffer[] = []
   let size = 0
   try {
-    for await (const chunk of response.body) {
+    for await (const chunk of response) {
       const buffer = chunk as Buffer
       chunks.push(buffer)
       size += buffer.length
@@ -131,10 +203,10 @@ export async function postWebhook(
   } finally {
     // Breaking out of the loop destroys the body (and so the socket); a body read to its
     // end leaves the socket for the next request.
-    if (size >= MAX_RESPONSE_BYTES) response.body.destroy()
+    if (size >= MAX_RESPONSE_BYTES) response.destroy()
   }
   return {
-    status: response.statusCode,
+    status: response.statusCode ?? 0,
     headers: response.headers,
     body: Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8'),
   }

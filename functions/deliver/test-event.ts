@@ -4,12 +4,12 @@
  * returned. Not retried: the caller sees the outcome and decides.
  */
 import { randomBytes } from 'node:crypto'
-import type { Agent } from 'undici'
 import type { WebhookEndpoint } from '../../shared/contracts/webhook.ts'
 import { buildParsedMessage, parseMail } from '../../shared/message.ts'
 import { newMessageId } from '../../shared/message-id.ts'
 import type { AttemptStore } from '../../shared/store/attempts.ts'
 import { type AttemptOutcome, attemptWebhook, succeeded } from './attempt.ts'
+import type { WebhookAgent } from './http-client.ts'
 import { renderWebhook } from './render.ts'
 
 export const TEST_EVENT = 'webhook.test'
@@ -33,7 +33,7 @@ function sampleRaw(to: string, id: string): Buffer {
 }
 
 export async function sendTestEvent(
-  agent: Agent,
+  agent: WebhookAgent,
   endpoint: WebhookEndpoint,
   attempts: AttemptStore,
 ): Promise<AttemptOutcome & { ok: boolean; webhookId: string }> {

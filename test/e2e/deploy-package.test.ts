@@ -463,7 +463,7 @@ describe('the packaged functions, each run from its zip', () => {
       [[queued.id, 'packagé']],
     )
 
-    // A test event, sent by the API through its own client (undici, loaded on first use).
+    // A test event, sent by the API through its own client, made on first use.
     const { id } = JSON.parse(created?.body ?? '{}') as { id: string }
     const [tested] = (await invoke('api', [
       apiGatewayEvent('POST', `/v1/webhooks/${id}/test`, { headers: auth }),
