@@ -5,9 +5,9 @@
  * rebinding to change, and no other client: Node's global `fetch` would ignore these
  * agents, so requests go through `http.request` with the agent always given.
  *
- * The agents keep connections to each origin alive between webhooks (and drop an idle one
- * when the receiver's `Keep-Alive: timeout` says it will), and a response body is read up
- * to MAX_RESPONSE_BYTES, then the connection is dropped rather than drained. Redirects are
+ * The agents keep connections to each origin alive between webhooks (an idle one is closed
+ * after KEEP_ALIVE_MS, before receivers usually close theirs), and a response body is read
+ * up to MAX_RESPONSE_BYTES, then the connection is dropped rather than drained. Redirects are
  * not followed: `http.request` never does. The built-ins are the SDK's already, so the
  * client adds nothing to a function's cold start (undici's agent was 266 KiB of deliver's).
  */
