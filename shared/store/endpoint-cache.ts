@@ -100,6 +100,9 @@ export class EndpointCache {
   #keep<T>(copies: Map<string, Copy<T>>, key: string, value: Promise<T>): Promise<T> {
     if (copies.size >= SWEEP_AT) {
       for (const old of [...copies.keys()]) this.#fresh(copies, old)
+      // Still full of fresh copies (more mailboxes than that in one second): start afresh,
+      // rather than sweep all of them again on every read that follows.
+      if (copies.size >= SWEEP_AT) copies.clear()
     }
     const copy = { value, readAt: this.#clock(), generation: endpointGeneration() }
     copies.set(key, copy)
