@@ -20,9 +20,15 @@ import {
   type Resolver,
 } from '../../functions/deliver/http-client.ts'
 import { findCommand } from '../../shared/commands.ts'
+import { inCi } from '../helpers/system.ts'
 
 const POLICY: AddressPolicy = { allowHttp: false, allowLoopback: true, allowPrivate: false }
 const resolve: Resolver = async () => [{ address: '127.0.0.1', family: 4 }]
+
+const OPENSSL = findCommand('openssl')
+const MISSING = 'openssl is not installed (.ci/run installs it): it makes the test certificate'
+// Outside CI a missing package skips these tests, saying so; in CI it fails them.
+const skip = OPENSSL === undefined && !inCi() ? MISSING : false
 
 let server: Server
 let port: number
@@ -31,9 +37,9 @@ const serverNames: string[] = []
 let connections = 0
 
 before(async () => {
-  const openssl = findCommand('openssl')
-  if (!openssl)
-    throw new Error('openssl is not installed (.ci/run installs it): it makes the test certificate')
+  if (skip) return
+  const openssl = OPENSSL
+  if (openssl === undefined) throw new Error(MISSING)
   const dir = mkdtempSync(join(tmpdir(), 'mailbridge-tls-'))
   try {
     execFileSync(
@@ -76,9 +82,11 @@ before(async () => {
   port = (server.address() as AddressInfo).port
 })
 
-after(() => new Promise<void>((done) => server.close(() => done())))
+after(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())))
 
-test('https: the checked address is dialled, the name is sent as SNI, the connection is kept', async () => {
+test('https: the checked address is dialled, the name is sent as SNI, the connection is kept', {
+  skip,
+}, async () => {
   const agent = createWebhookAgent({ policy: POLICY, resolve, ca: cert })
   try {
     for (let i = 0; i < 2; i++) {
@@ -93,7 +101,7 @@ test('https: the checked address is dialled, the name is sent as SNI, the connec
   }
 })
 
-test('https: the certificate is checked, against the name in the URL', async () => {
+test('https: the certificate is checked, against the name in the URL', { skip }, async () => {
   const untrusted = createWebhookAgent({ policy: POLICY, resolve })
   const trusting = createWebhookAgent({ policy: POLICY, resolve, ca: cert })
   try {
