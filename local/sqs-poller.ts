@@ -41,7 +41,8 @@ export function toSqsRecord(message: Message, queueArn: string, region: string):
     receiptHandle: message.ReceiptHandle ?? '',
     body: message.Body ?? '',
     attributes: {
-      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      // Never invented: deliver takes '1' to mean a first receive.
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '',
       SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
       SenderId: attributes.SenderId ?? 'local',
       ApproximateFirstReceiveTimestamp:

@@ -5,7 +5,7 @@
  * received early (functions/deliver/deliver.ts).
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
-import type { WebhookJob } from './contracts/queue.ts'
+import type { WebhookJob } from './contracts/webhook-job.ts'
 
 /** The most SQS delays a message (DelaySeconds), in seconds. */
 export const MAX_DELAY_SECONDS = 900

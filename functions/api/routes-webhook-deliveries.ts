@@ -4,7 +4,7 @@
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { Stores } from '../../shared/compose.ts'
-import type { WebhookJob } from '../../shared/contracts/queue.ts'
+import type { WebhookJob } from '../../shared/contracts/webhook-job.ts'
 import { InvalidCursorError } from '../../shared/errors.ts'
 import { isMessageId } from '../../shared/message-id.ts'
 import { mailboxName } from '../../shared/store/keys.ts'

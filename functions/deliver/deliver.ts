@@ -11,13 +11,23 @@
  * next sweep. Each job carries the attempt count it expects the record to have; a record
  * further on means the job is a stale copy (SQS delivers at least once), and it is dropped.
  *
+ * The first receive of the job ingest sent is the hot path, from end of DATA to webhook:
+ * when ingest marks it `sole` (no other job for the notification was sent) and SQS hands it
+ * over for the first time, no attempt can have been recorded, so the delivery record is not
+ * read before the POST; with the parsed message inside the job, nothing is. What is left
+ * to catch is SQS's own rare duplicate of a message: the attempt's conditional write finds
+ * the other copy's record ('stale'), and the receiver has seen one webhook-id twice, as
+ * Standard Webhooks allows. Every other job (a retry, a replay, one put back, a copy
+ * received again) reads the record first and is dropped when settled or stale.
+ *
  * The handler throws only when the store or the queue fails, so SQS's own redelivery is
  * left for those; the receiver's failures are this file's to schedule.
  */
+import type { SQSRecord } from 'aws-lambda'
 import type { Root, Stores } from '../../shared/compose.ts'
-import { parseWebhookJob, type WebhookJob } from '../../shared/contracts/queue.ts'
 import type { WebhookEndpoint } from '../../shared/contracts/webhook.ts'
 import { MESSAGE_RECEIVED } from '../../shared/contracts/webhook.ts'
+import { parseWebhookJob, type WebhookJob } from '../../shared/contracts/webhook-job.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
 import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
 import { EndpointCache } from '../../shared/store/endpoint-cache.ts'
@@ -77,13 +87,31 @@ export function deliverDeps(root: Root, options: DeliverOptions = {}): DeliverDe
   }
 }
 
-/** Puts `job` back to be received at `dueAt` (or as near as one SQS delay gets). */
+/**
+ * Puts `job` back to be received at `dueAt` (or as near as one SQS delay gets), without
+ * what only its first receive may use: it is no longer sole once this copy is sent, and it
+ * reads the message as it is then.
+ */
 async function later(job: WebhookJob, dueAt: number, deps: DeliverDeps): Promise<void> {
-  await deps.queue.send({ ...job, dueAt }, delayUntil(dueAt, deps.clock()))
+  const { sole: _sole, message: _message, ...rest } = job
+  await deps.queue.send({ ...rest, dueAt }, delayUntil(dueAt, deps.clock()))
 }
 
-export async function deliver(body: string, deps: DeliverDeps): Promise<void> {
-  const job = parseWebhookJob(body)
+/** Whether `job` is the one ingest sent, received for the first time (see the top). */
+function isFirstReceiveOfSole(job: WebhookJob, record: Pick<SQSRecord, 'attributes'>): boolean {
+  return (
+    job.sole === true &&
+    (job.attempts ?? 0) === 0 &&
+    job.trigger === undefined &&
+    record.attributes.ApproximateReceiveCount === '1'
+  )
+}
+
+export async function deliver(
+  record: Pick<SQSRecord, 'body' | 'attributes'>,
+  deps: DeliverDeps,
+): Promise<void> {
+  const job = parseWebhookJob(record.body)
   const now = deps.clock()
   if (job.dueAt !== undefined && job.dueAt > now + DUE_SLACK_MS) {
     await later(job, job.dueAt, deps)
@@ -94,18 +122,18 @@ export async function deliver(body: string, deps: DeliverDeps): Promise<void> {
   const expected = job.attempts ?? 0
   // The message is read beside the state, not after it: one round trip less before the
   // POST, for a read the settled or stale jobs below do not need (and leave unawaited).
-  const parsed = messages.getParsed(job.messageId)
+  const parsed = job.message ? Promise.resolve(job.message) : messages.getParsed(job.messageId)
   parsed.catch(() => {})
-  const [record, endpoint] = await Promise.all([
-    deliveries.get(job.messageId, job.endpointId),
+  const [state, endpoint] = await Promise.all([
+    isFirstReceiveOfSole(job, record) ? undefined : deliveries.get(job.messageId, job.endpointId),
     deps.endpoints.get(job.endpointId),
   ])
-  if (record?.status === 'delivered' || record?.status === 'failed') {
-    log.info({ status: record.status }, 'notification settled already, duplicate job dropped')
+  if (state?.status === 'delivered' || state?.status === 'failed') {
+    log.info({ status: state.status }, 'notification settled already, duplicate job dropped')
     return
   }
-  if (record !== undefined && record.attempts !== expected) {
-    log.info({ attempts: record.attempts, expected }, 'stale copy of a job dropped')
+  if (state !== undefined && state.attempts !== expected) {
+    log.info({ attempts: state.attempts, expected }, 'stale copy of a job dropped')
     return
   }
   if (!endpoint) {
@@ -264,5 +292,5 @@ async function settle(
 
 /** The SQS batch handler over injected clients: Lambda's handler.ts and local mode both use it. */
 export function createDeliverHandler(deps: DeliverDeps): SqsBatchHandler {
-  return sqsBatchHandler((record) => deliver(record.body, deps), deps.logger)
+  return sqsBatchHandler((record) => deliver(record, deps), deps.logger)
 }

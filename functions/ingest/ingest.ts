@@ -9,12 +9,9 @@
 import { setTimeout } from 'node:timers/promises'
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import type { Root, Stores } from '../../shared/compose.ts'
-import {
-  parseQueuedMessage,
-  type QueuedMessage,
-  queueBody,
-  type WebhookJob,
-} from '../../shared/contracts/queue.ts'
+import type { ParsedMessage } from '../../shared/contracts/message.ts'
+import { parseQueuedMessage, type QueuedMessage, queueBody } from '../../shared/contracts/queue.ts'
+import { INLINE_JOB_BYTES, type WebhookJob } from '../../shared/contracts/webhook-job.ts'
 import { MalformedRecordError } from '../../shared/errors.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
 import {
@@ -165,7 +162,10 @@ export async function ingest(
     listeners.everywhere,
   )
   // Each job is claimed while the message is being stored, and sent once it is.
-  const [added] = await Promise.all([written, ...jobs.map((job) => queueJob(job, deps, written))])
+  const [added] = await Promise.all([
+    written,
+    ...jobs.map((job) => queueJob(job, parsed, deps, written)),
+  ])
   if (print !== undefined && groups.size > 0) {
     const received = { messageId: queued.id, receivedAt: queued.receivedAt }
     await fingerprints.remember(print, [...groups.keys()], received)
@@ -206,18 +206,20 @@ async function withoutRetries(
 /**
  * Sends a job once the message is `stored`, and once however many invocations handle the
  * record: the one that claims the notification sends it; another waits until it is
- * sent. A claim left unsent for
- * CLAIM_STALE_MS was made by an invocation that died before sending (its record has come
- * back), and is sent now. The deliver side absorbs the rare job sent twice (same
- * webhook-id, delivered state checked).
+ * sent. A claim left unsent for CLAIM_STALE_MS was made by an invocation that died before
+ * sending (its record has come back), and is sent now. The deliver side absorbs the rare
+ * job sent twice (same webhook-id, delivered state checked): only a job whose claim this
+ * call made at once is `sole`, the one deliver may POST without reading the record first.
  */
 async function queueJob(
   job: WebhookJob,
+  parsed: ParsedMessage,
   deps: IngestDeps,
   stored: Promise<unknown>,
 ): Promise<void> {
   const { deliveries } = deps.stores
   let claim = await deliveries.claim(job.messageId, job.endpointId)
+  const sole = claim === 'claimed'
   while (claim !== 'claimed') {
     if (claim.status !== 'claimed') return
     if (Date.now() - Date.parse(claim.updatedAt) > CLAIM_STALE_MS) break
@@ -229,10 +231,15 @@ async function queueJob(
   }
   // A receiver may read the message through the API as soon as it hears of it.
   await stored
-  await deps.sqs.send(
-    new SendMessageCommand({ QueueUrl: deps.webhookQueueUrl, MessageBody: queueBody(job) }),
-  )
+  const body = jobBody(sole ? { ...job, sole } : job, parsed)
+  await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.webhookQueueUrl, MessageBody: body }))
   await deliveries.sent(job.messageId, job.endpointId)
+}
+
+/** The job's queue body, with the parsed message inside when the two fit INLINE_JOB_BYTES. */
+function jobBody(job: WebhookJob, parsed: ParsedMessage): string {
+  const inline = queueBody({ ...job, message: parsed })
+  return inline.length <= INLINE_JOB_BYTES ? inline : queueBody(job)
 }
 
 /**

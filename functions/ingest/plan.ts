@@ -2,7 +2,7 @@
  * What ingest does with one message, decided before anything is written: each
  * recipient routed (RouteTable), then gathered per mailbox and per endpoint. Pure.
  */
-import type { WebhookJob } from '../../shared/contracts/queue.ts'
+import type { WebhookJob } from '../../shared/contracts/webhook-job.ts'
 import type { Decision, RouteTable } from '../../shared/routing/route-table.ts'
 
 export interface MailboxPlan {

@@ -1,10 +1,12 @@
 /**
- * Wire types of the two queues: what the edge sends to ingest, and what ingest sends to
- * deliver. Both are validated when read (as Powertools' batch parser does), so a
- * malformed record is reported, never guessed at.
+ * Wire type of the ingest queue: what the edge sends to ingest, validated when read (as
+ * Powertools' batch parser does), so a malformed record is reported, never guessed at.
+ * What ingest sends to deliver is in webhook-job.ts: each function builds only the schema
+ * it reads. queueBody writes both.
  */
 import * as z from 'zod/mini'
 import { parseJson } from './parse.ts'
+import type { WebhookJob } from './webhook-job.ts'
 
 /** Where the raw message is: inline in the queue message, or staged in S3 by the edge. */
 export const RawRefSchema = z.union([
@@ -64,46 +66,8 @@ export const QueuedMessageSchema = z.object({
 /** One LMTP transaction, as queued by the edge for ingest. */
 export type QueuedMessage = z.infer<typeof QueuedMessageSchema>
 
-export const WebhookJobSchema = z.object({
-  v: z.literal(1),
-  /** The message this notification is about. */
-  messageId: z.string().check(z.length(26)),
-  /** The endpoint to notify. */
-  endpointId: z.string().check(z.minLength(1)),
-  /**
-   * The mailboxes the message was stored in that concern this endpoint: those it
-   * subscribes to, and those of the recipients whose routes notify it (none for a route
-   * that notifies without storing).
-   */
-  mailboxes: z.array(z.string().check(z.minLength(1))),
-  /** The RCPT TO addresses that concern this endpoint, as the client wrote them. */
-  rcptTo: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
-  /** The plus-address tag of the first of them (Postmark's MailboxHash); absent before routing. */
-  mailboxHash: z.optional(z.nullable(z.string())),
-  /**
-   * Attempts recorded for this notification when the job was queued (0 when absent: the
-   * first job, from ingest). A job whose count is behind the record's is a stale copy.
-   */
-  attempts: z.optional(count()),
-  /** Attempts made in this run of the retry schedule (a replay starts a new run). */
-  run: z.optional(count()),
-  /**
-   * When the job is due, epoch ms. SQS delays a message 15 minutes at most, so a job
-   * received early goes back on the queue with the rest of its wait.
-   */
-  dueAt: z.optional(count()),
-  /** Why the job exists beyond the first try: a replay asked through the API. */
-  trigger: z.optional(z.enum(['scheduled', 'replay'])),
-})
-/** One notification to send: a message for one endpoint. */
-export type WebhookJob = z.infer<typeof WebhookJobSchema>
-
 export function parseQueuedMessage(body: string): QueuedMessage {
   return parseJson(QueuedMessageSchema, body, 'queued message')
-}
-
-export function parseWebhookJob(body: string): WebhookJob {
-  return parseJson(WebhookJobSchema, body, 'webhook job')
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { parseWebhookJob } from '../../shared/contracts/queue.ts'
+import { parseWebhookJob } from '../../shared/contracts/webhook-job.ts'
 import { startTestEdge, type TestEdge } from '../helpers/edge.ts'
 import { type Emulator, ingestMessages, readMessage, startEmulator } from '../helpers/emulator.ts'
 import { drainQueue } from '../helpers/queue.ts'

@@ -10,7 +10,7 @@ import {
 import { DISABLE_AFTER_FAILING_MS, MAX_ATTEMPTS } from '../../functions/deliver/schedule.ts'
 import type { Stores } from '../../shared/compose.ts'
 import type { WebhookPayload } from '../../shared/contracts/payload.ts'
-import type { WebhookJob } from '../../shared/contracts/queue.ts'
+import type { WebhookJob } from '../../shared/contracts/webhook-job.ts'
 import { createLogger } from '../../shared/logger.ts'
 import type { NewEndpoint } from '../../shared/store/endpoints.ts'
 import { type Emulator, ingestMessages, startEmulator } from '../helpers/emulator.ts'
@@ -50,11 +50,14 @@ function deliverer(options: DeliverOptions = {}) {
     ...options,
   })
   const handle = createDeliverHandler(deps)
-  const run = async (...jobs: WebhookJob[]) => {
-    const result = await handle(sqsEvent(...jobs.map((job) => sqsRecord(JSON.stringify(job)))))
+  /** SQS hands `jobs` over, each for the `receiveCount`th time. */
+  const receive = async (receiveCount: number, ...jobs: WebhookJob[]) => {
+    const records = jobs.map((job) => sqsRecord(JSON.stringify(job), receiveCount))
+    const result = await handle(sqsEvent(...records))
     assert.deepEqual(result.batchItemFailures, [])
   }
-  return { clock, queued, run, deps }
+  const run = (...jobs: WebhookJob[]) => receive(1, ...jobs)
+  return { clock, queued, run, receive, deps }
 }
 
 async function stored(mailbox: string) {
@@ -110,6 +113,82 @@ test('POSTs the message as JSON, signed so that standardwebhooks verifies it; a 
   const log = await stores.attempts.page(hook.id, { limit: 10 })
   assert.equal(log.items.length, requests.length)
   assert.ok(log.items.every((item) => item.httpStatus === 204 && item.messageId === message.id))
+})
+
+/** The job ingest sends: the only one for its notification, the parsed message inside. */
+async function soleJob(messageId: string, endpointId: string, mailbox: string) {
+  const message = await stores.messages.getParsed(messageId)
+  assert.ok(message)
+  return { ...job(messageId, endpointId, mailbox), sole: true as const, message }
+}
+
+test("ingest's sole job is POSTed at its first receive with the message it carries; received again, it is dropped", async () => {
+  const hook = await endpoint('/sole')
+  const message = await stored('sole@example.com')
+  const { receive } = deliverer()
+  const sole = await soleJob(message.id, hook.id, 'sole@example.com')
+  // What is POSTed is the job's copy of the message: nothing is read before the POST.
+  const carried = { ...sole, message: { ...sole.message, subject: 'the copy in the job' } }
+
+  await receive(1, carried)
+  await receive(2, carried)
+
+  const requests = receiver.to('/sole')
+  assert.equal(requests.length, 1, 'received again, the delivered job is not POSTed again')
+  const payload = verifyV1(hook.secret, requests[0] as (typeof requests)[number])
+  assert.equal(payload.data.subject, 'the copy in the job')
+  const record = await stores.deliveries.get(message.id, hook.id)
+  assert.deepEqual([record?.status, record?.attempts], ['delivered', 1])
+})
+
+test('a job that is not sole, or not on its first receive, reads the record and is dropped once delivered', async () => {
+  const hook = await endpoint('/settled')
+  const message = await stored('settled@example.com')
+  const { run, receive } = deliverer()
+  const sole = await soleJob(message.id, hook.id, 'settled@example.com')
+  await run(sole)
+  const sent = receiver.to('/settled').length
+
+  // The same notification again: a copy ingest sent after a stale claim (not sole), a
+  // replay's or a retry's (attempts, trigger), and SQS's second receive of the first.
+  await run({ ...sole, sole: undefined })
+  await run({ ...sole, trigger: 'replay' })
+  await run({ ...sole, attempts: 1 })
+  await receive(2, sole)
+
+  assert.equal(receiver.to('/settled').length, sent)
+  const record = await stores.deliveries.get(message.id, hook.id)
+  assert.deepEqual([record?.status, record?.attempts], ['delivered', 1])
+})
+
+test("SQS's rare duplicate of a sole job, both first receives: one webhook-id, one attempt recorded", async () => {
+  const hook = await endpoint('/duplicate')
+  const message = await stored('duplicate@example.com')
+  const { receive } = deliverer()
+  const sole = await soleJob(message.id, hook.id, 'duplicate@example.com')
+
+  await receive(1, sole, sole)
+
+  const requests = receiver.to('/duplicate')
+  assert.ok(requests.length >= 1 && requests.length <= 2, `${requests.length} requests`)
+  assert.equal(new Set(requests.map((r) => r.headers['webhook-id'])).size, 1)
+  const record = await stores.deliveries.get(message.id, hook.id)
+  assert.deepEqual([record?.status, record?.attempts], ['delivered', 1])
+})
+
+test('a job put back loses what only its first receive may use: sole, and the message inside', async () => {
+  const hook = await endpoint('/later')
+  const message = await stored('later@example.com')
+  const { run, queued, clock } = deliverer()
+  const sole = await soleJob(message.id, hook.id, 'later@example.com')
+
+  await run({ ...sole, dueAt: clock.now + 3_600_000 })
+
+  assert.equal(receiver.to('/later').length, 0, 'not due yet')
+  assert.equal(queued.length, 1)
+  const back = queued[0]?.job
+  assert.equal(back?.dueAt, clock.now + 3_600_000)
+  assert.deepEqual([back?.sole, back?.message], [undefined, undefined])
 })
 
 test('a failing receiver is retried on the Standard Webhooks schedule for days, then the event is failed', async () => {

@@ -5,7 +5,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { createIngestHandler } from '../../functions/ingest/ingest.ts'
 import { RETRY_WINDOW_MS } from '../../functions/ingest/retries.ts'
 import type { Stores } from '../../shared/compose.ts'
-import { parseWebhookJob, type QueuedMessage } from '../../shared/contracts/queue.ts'
+import type { QueuedMessage } from '../../shared/contracts/queue.ts'
+import { parseWebhookJob } from '../../shared/contracts/webhook-job.ts'
 import { newMessageId } from '../../shared/message-id.ts'
 import { incomingRawKey, rawKey } from '../../shared/store/keys.ts'
 import { signWithNewKey } from '../helpers/dkim.ts'
@@ -79,6 +80,30 @@ test('a redelivered record creates no duplicate message and no duplicate webhook
     jobs.map((job) => [job.messageId, job.endpointId, job.mailboxes]),
     [[queued.id, endpoint.id, ['dup@example.com']]],
   )
+  await webhooks.delete(endpoint.id)
+})
+
+test('each webhook job is sole, and carries the parsed message as stored while the two fit in 64 KiB', async () => {
+  const endpoint = await webhooks.create({
+    url: 'http://127.0.0.1:9/',
+    mailbox: 'inline@example.com',
+  })
+  await drainWebhookQueue()
+  const small = queuedMessage(fixture, ['inline@example.com'])
+  const bigText = `Subject: big\r\n\r\n${'a long line of text\r\n'.repeat(4000)}`
+  const big = queuedMessage(bigText, ['inline@example.com'])
+
+  const result = await handler(
+    sqsEvent(sqsRecord(JSON.stringify(small)), sqsRecord(JSON.stringify(big))),
+  )
+
+  assert.deepEqual(result.batchItemFailures, [])
+  const jobs = new Map((await drainWebhookQueue()).map((job) => [job.messageId, job]))
+  assert.equal(jobs.get(small.id)?.sole, true)
+  assert.deepEqual(jobs.get(small.id)?.message, await messages.getParsed(small.id))
+  assert.equal(jobs.get(big.id)?.sole, true)
+  assert.equal(jobs.get(big.id)?.message, undefined, 'too big to carry: deliver reads it from S3')
+  assert.ok((await messages.getParsed(big.id))?.text?.includes('a long line'))
   await webhooks.delete(endpoint.id)
 })
 

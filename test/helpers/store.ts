@@ -5,11 +5,8 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import type { createIngestHandler } from '../../functions/ingest/ingest.ts'
 import type { Stores } from '../../shared/compose.ts'
 import type { Mailbox } from '../../shared/contracts/message.ts'
-import {
-  parseWebhookJob,
-  type QueuedMessage,
-  type WebhookJob,
-} from '../../shared/contracts/queue.ts'
+import type { QueuedMessage } from '../../shared/contracts/queue.ts'
+import { parseWebhookJob, type WebhookJob } from '../../shared/contracts/webhook-job.ts'
 import type { Emulator } from './emulator.ts'
 import { queuedMessage, sqsEvent, sqsRecord } from './factories.ts'
 import { drainQueue } from './queue.ts'

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import {
-  parseQueuedMessage,
-  parseWebhookJob,
-  queueBody,
-  queueStringBytes,
-} from '../../shared/contracts/queue.ts'
+import { parseQueuedMessage, queueBody, queueStringBytes } from '../../shared/contracts/queue.ts'
+import { parseWebhookJob } from '../../shared/contracts/webhook-job.ts'
 import { MalformedRecordError } from '../../shared/errors.ts'
 import { queuedMessage } from '../helpers/factories.ts'
 

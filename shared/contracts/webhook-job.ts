@@ -1,0 +1,72 @@
+/**
+ * Wire type of the webhook queue: one notification to send, as ingest, deliver's retries
+ * and the API's replays queue it. Validated when read, like every queue record.
+ */
+import * as z from 'zod/mini'
+import type { ParsedMessage } from './message.ts'
+import { parseJson } from './parse.ts'
+
+/**
+ * The most a job's body may hold with the parsed message inside it, in bytes: one 64 KiB
+ * chunk, the unit SQS bills a request by, well under its 256 KiB limit.
+ */
+export const INLINE_JOB_BYTES = 64 * 1024
+
+/** A count or a size: a whole number, 0 or more. */
+const count = () => z.int().check(z.nonnegative())
+
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+export const WebhookJobSchema = z.object({
+  v: z.literal(1),
+  /** The message this notification is about. */
+  messageId: z.string().check(z.length(26)),
+  /** The endpoint to notify. */
+  endpointId: z.string().check(z.minLength(1)),
+  /**
+   * The mailboxes the message was stored in that concern this endpoint: those it
+   * subscribes to, and those of the recipients whose routes notify it (none for a route
+   * that notifies without storing).
+   */
+  mailboxes: z.array(z.string().check(z.minLength(1))),
+  /** The RCPT TO addresses that concern this endpoint, as the client wrote them. */
+  rcptTo: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  /** The plus-address tag of the first of them (Postmark's MailboxHash); absent before routing. */
+  mailboxHash: z.optional(z.nullable(z.string())),
+  /**
+   * Attempts recorded for this notification when the job was queued (0 when absent: the
+   * first job, from ingest). A job whose count is behind the record's is a stale copy.
+   */
+  attempts: z.optional(count()),
+  /** Attempts made in this run of the retry schedule (a replay starts a new run). */
+  run: z.optional(count()),
+  /**
+   * When the job is due, epoch ms. SQS delays a message 15 minutes at most, so a job
+   * received early goes back on the queue with the rest of its wait.
+   */
+  dueAt: z.optional(count()),
+  /** Why the job exists beyond the first try: a replay asked through the API. */
+  trigger: z.optional(z.enum(['scheduled', 'replay'])),
+  /**
+   * Set by ingest on the one job it sends for a notification it claimed at its first try:
+   * no other job for it was sent before. Received for the first time (SQS's
+   * ApproximateReceiveCount 1), such a job has no attempt recorded, and deliver POSTs it
+   * without reading the delivery record first. Dropped whenever a job is put back.
+   */
+  sole: z.optional(z.literal(true)),
+  /**
+   * The parsed message as ingest stored it, when the job fits in INLINE_JOB_BYTES with it
+   * (ingest leaves it out otherwise): the first attempt reads nothing from S3. Trusted as
+   * the stored copy is (MessageStore.getParsed): the same ingest wrote both. Dropped
+   * whenever a job is put back, so that a retry reads the message as it is then.
+   */
+  message: z.optional(z.custom<ParsedMessage>(isObject)),
+})
+/** One notification to send: a message for one endpoint. */
+export type WebhookJob = z.infer<typeof WebhookJobSchema>
+
+export function parseWebhookJob(body: string): WebhookJob {
+  return parseJson(WebhookJobSchema, body, 'webhook job')
+}
