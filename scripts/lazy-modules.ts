@@ -35,10 +35,13 @@ export const LAZY_MODULES = {
   regex: [{ module: 're2js', exports: ['RE2JS'] }],
   // What pino requires as it loads for options mailbridge never sets (shared/logger.ts):
   // thread-stream runs `transport` targets in a worker thread (and loads worker_threads and
-  // assert), @pinojs/redact serves `redact`.
+  // assert), @pinojs/redact serves `redact`; and safe-stable-stringify, which serves only
+  // what JSON.stringify throws on (a circular reference, a BigInt), required then
+  // (patches/pino+10.4.0.patch).
   logging: [
     { module: 'thread-stream', exports: 'module.exports' },
     { module: '@pinojs/redact', exports: 'module.exports' },
+    { module: 'safe-stable-stringify', exports: 'module.exports' },
   ],
 } satisfies Record<string, LazyModule[]>
 
