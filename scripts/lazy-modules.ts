@@ -31,6 +31,11 @@ export const LAZY_MODULES = {
     { module: 'chardet', exports: ['default'] },
     { module: './shared/parse/jisx0213-table.ts', exports: ['jisx0213Table'] },
   ],
+  // postal-mime's table of HTML's named character references (45 KiB): only text derived
+  // from an HTML part, for a message with no plain text, decodes them.
+  htmlEntities: [
+    { module: './node_modules/postal-mime/dist/esm/html-entities.js', exports: ['htmlEntities'] },
+  ],
   // Regex routes (shared/routing/patterns.ts): compiled only when a route has a pattern.
   regex: [{ module: 're2js', exports: ['RE2JS'] }],
   // What pino requires as it loads for options mailbridge never sets (shared/logger.ts):
@@ -50,7 +55,7 @@ const LAZY_DIR = 'lazy'
 const STAND_IN = 'lazy-stand-in'
 
 function fileOf(module: string): string {
-  const name = module.startsWith('./') ? basename(module, '.ts') : module
+  const name = module.startsWith('./') ? basename(module).replace(/\.[cm]?[jt]s$/, '') : module
   return `./${LAZY_DIR}/${name.replace(/[^a-z0-9-]/gi, '_')}.cjs`
 }
 
