@@ -39,7 +39,12 @@ const BUNDLES: Bundle[] = [
     entry: 'functions/ingest/handler.ts',
     outfile: 'ingest/index.mjs',
     target: 'node22',
-    lazy: [...LAZY_MODULES.charsets, ...LAZY_MODULES.regex, ...LAZY_MODULES.logging],
+    lazy: [
+      ...LAZY_MODULES.charsets,
+      ...LAZY_MODULES.htmlEntities,
+      ...LAZY_MODULES.regex,
+      ...LAZY_MODULES.logging,
+    ],
   },
   {
     name: 'deliver',

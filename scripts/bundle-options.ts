@@ -53,6 +53,34 @@ export const zodUnusedLeftOut: Plugin = {
   },
 }
 
+// @hono/zod-openapi imports classic zod for one call as it loads, extendZodWithOpenApi(z),
+// which puts `.openapi()` on classic schemas, and re-exports that `z`. The API's schemas are
+// zod/mini (functions/api/schemas.ts), so classic zod (its core shared with mini aside, about
+// 110 KiB) was compiled and run at every cold start for nothing. Its import from there gets
+// a `z` whose ZodType already has `.openapi`, so that the call returns at once; anything else
+// read from it throws, naming this plugin.
+const CLASSIC_ZOD_IMPORTER = /\/node_modules\/@hono\/zod-openapi\//
+const CLASSIC_ZOD_STUB = `
+const leftOut = () => {
+  throw new Error('classic zod is left out of this bundle (scripts/bundle-options.ts classicZodLeftOut): build schemas with zod/mini')
+}
+const present = { ZodType: { prototype: { openapi: leftOut } } }
+export const z = new Proxy(present, { get: (target, key) => (key in target ? target[key] : leftOut()) })
+`
+
+export const classicZodLeftOut: Plugin = {
+  name: 'classic-zod-left-out',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^zod$/ }, ({ importer }) =>
+      CLASSIC_ZOD_IMPORTER.test(importer) ? { path: 'zod', namespace: 'classic-zod' } : undefined,
+    )
+    plugin.onLoad({ filter: /.*/, namespace: 'classic-zod' }, () => ({
+      contents: CLASSIC_ZOD_STUB,
+      loader: 'js',
+    }))
+  },
+}
+
 export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   platform: 'node',
@@ -60,7 +88,7 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   // The AWS SDK ships ES modules under `module`: tree-shaken, its bundle is a third smaller
   // than from the CommonJS `main` that esbuild picks first for Node.
   mainFields: ['module', 'main'],
-  plugins: [zodEnglishOnly, zodUnusedLeftOut],
+  plugins: [zodEnglishOnly, zodUnusedLeftOut, classicZodLeftOut],
   // The AWS SDK is bundled too: the runtime's copy is not pinned to our version.
   // Some dependencies are CommonJS and call require() for Node built-ins.
   banner: {

@@ -31,14 +31,22 @@ export const LAZY_MODULES = {
     { module: 'chardet', exports: ['default'] },
     { module: './shared/parse/jisx0213-table.ts', exports: ['jisx0213Table'] },
   ],
+  // postal-mime's table of HTML's named character references (45 KiB): only text derived
+  // from an HTML part, for a message with no plain text, decodes them.
+  htmlEntities: [
+    { module: './node_modules/postal-mime/dist/esm/html-entities.js', exports: ['htmlEntities'] },
+  ],
   // Regex routes (shared/routing/patterns.ts): compiled only when a route has a pattern.
   regex: [{ module: 're2js', exports: ['RE2JS'] }],
   // What pino requires as it loads for options mailbridge never sets (shared/logger.ts):
   // thread-stream runs `transport` targets in a worker thread (and loads worker_threads and
-  // assert), @pinojs/redact serves `redact`.
+  // assert), @pinojs/redact serves `redact`; and safe-stable-stringify, which serves only
+  // what JSON.stringify throws on (a circular reference, a BigInt), required then
+  // (patches/pino+10.4.0.patch).
   logging: [
     { module: 'thread-stream', exports: 'module.exports' },
     { module: '@pinojs/redact', exports: 'module.exports' },
+    { module: 'safe-stable-stringify', exports: 'module.exports' },
   ],
 } satisfies Record<string, LazyModule[]>
 
@@ -47,7 +55,7 @@ const LAZY_DIR = 'lazy'
 const STAND_IN = 'lazy-stand-in'
 
 function fileOf(module: string): string {
-  const name = module.startsWith('./') ? basename(module, '.ts') : module
+  const name = module.startsWith('./') ? basename(module).replace(/\.[cm]?[jt]s$/, '') : module
   return `./${LAZY_DIR}/${name.replace(/[^a-z0-9-]/gi, '_')}.cjs`
 }
 

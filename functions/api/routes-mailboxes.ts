@@ -1,6 +1,8 @@
 /** Mailboxes and their messages: list, read as JSON, raw source, attachments, mark read, delete. */
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
+import * as z from 'zod/mini'
 import type { Stores } from '../../shared/compose.ts'
+import { meta } from '../../shared/contracts/zod-mini.ts'
 import { InvalidCursorError } from '../../shared/errors.ts'
 import { inMailbox } from '../../shared/mailbox-view.ts'
 import { isMessageId } from '../../shared/message-id.ts'
@@ -17,6 +19,7 @@ import {
   MessageSummarySchema,
   PageQuerySchema,
   problemContent,
+  routeSchema,
   StoredMessageSchema,
   UpdateMessageSchema,
 } from './schemas.ts'
@@ -30,7 +33,7 @@ const UNTRUSTED_CONTENT_HEADERS = {
 const badRequest = problemContent('An invalid parameter')
 const unauthorized = problemContent('No API key, or a wrong one')
 const notFound = problemContent('No such message')
-const binary = z.string().openapi({ format: 'binary' })
+const binary = routeSchema(meta(z.string(), { format: 'binary' }))
 
 const listMailboxes = createRoute({
   method: 'get',

@@ -4,35 +4,57 @@
  * published with them since the edge checks both at RCPT time. Every change is published to the edge and ingest at once
  * (RouteStore.publish); a route RE2 cannot run or that contradicts itself is a 400.
  */
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
+import * as z from 'zod/mini'
 import type { Stores } from '../../shared/compose.ts'
 import { MAX_ROUTES, ROUTE_ID, type Route, RouteSchema } from '../../shared/contracts/route.ts'
+import { meta } from '../../shared/contracts/zod-mini.ts'
 import { routeProblems } from '../../shared/routing/route-table.ts'
 import { mailboxName } from '../../shared/store/keys.ts'
 import { newRouteId, type RouteStats, UNROUTED } from '../../shared/store/routes.ts'
 import { BadRequestError, NotFoundError } from './errors.ts'
-import { MailboxParamsSchema, problemContent, QuotaSchema, RouteInputSchema } from './schemas.ts'
+import {
+  MailboxParamsSchema,
+  problemContent,
+  QuotaSchema,
+  RouteInputSchema,
+  routeParameters,
+  routeSchema,
+} from './schemas.ts'
 
 // RouteSchema, extended as its `.extend()` would (a strict object: zod/mini has no method).
-const RouteWithStatsSchema = z
-  .strictObject({
+const RouteWithStats = meta(
+  z.strictObject({
     ...RouteSchema.shape,
     /** Recipients this route matched, and how many of them it dropped, since it was created. */
-    stats: z.object({ matched: z.number().int(), dropped: z.number().int() }),
-  })
-  .meta({ id: 'RouteWithStats' })
+    stats: z.object({
+      matched: z.number().check(z.int()),
+      dropped: z.number().check(z.int()),
+    }),
+  }),
+  { id: 'RouteWithStats' },
+)
+const RouteWithStatsSchema = routeSchema(RouteWithStats)
 
-const RouteListSchema = z
-  .object({
-    routes: z.array(RouteWithStatsSchema).openapi({ description: 'In evaluation order' }),
-    /** Recipients accepted at RCPT time that no route matched once the headers were known. */
-    unrouted: z.number().int(),
-  })
-  .meta({ id: 'RouteList' })
+const RouteListSchema = routeSchema(
+  meta(
+    z.object({
+      routes: meta(z.array(RouteWithStats), { description: 'In evaluation order' }),
+      /** Recipients accepted at RCPT time that no route matched once the headers were known. */
+      unrouted: z.number().check(z.int()),
+    }),
+    { id: 'RouteList' },
+  ),
+)
 
-const RouteParamsSchema = z.object({
-  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'rt_0123456789abcdef0123' }),
-})
+const RouteParamsSchema = routeParameters(
+  z.object({
+    id: meta(z.string(), {
+      example: 'rt_0123456789abcdef0123',
+      param: { name: 'id', in: 'path' },
+    }),
+  }),
+)
 
 const unauthorized = problemContent('No API key, or a wrong one')
 const body = {

@@ -3,21 +3,25 @@
  * an endpoint, so a receiver's types can be generated like a client's. The `mailbridge`
  * format's JSON Schema is WebhookPayloadSchema, the same zod schema the payload is typed by.
  */
-import { type OpenAPIHono, z } from '@hono/zod-openapi'
-import { WebhookPayloadSchema } from './schemas.ts'
+import type { OpenAPIHono } from '@hono/zod-openapi'
+import * as z from 'zod/mini'
+import { meta } from '../../shared/contracts/zod-mini.ts'
+import { routeParameters, WebhookPayloadSchema } from './schemas.ts'
 
-const SignatureHeadersSchema = z.object({
-  'webhook-id': z.string().openapi({
-    description: 'The same for every attempt and every replay of one event: dedupe on it',
-    example: 'msg_01JQ7Z8X9Y0A1B2C3D4E5F6G7H_wh_0123456789abcdef0123',
+const SignatureHeadersSchema = routeParameters(
+  z.object({
+    'webhook-id': meta(z.string(), {
+      description: 'The same for every attempt and every replay of one event: dedupe on it',
+      example: 'msg_01JQ7Z8X9Y0A1B2C3D4E5F6G7H_wh_0123456789abcdef0123',
+    }),
+    'webhook-timestamp': meta(z.string(), { description: 'Unix seconds of this attempt' }),
+    'webhook-signature': meta(z.string(), {
+      description:
+        'Space-separated `v1,<base64 HMAC-SHA256>` (or `v1a,<base64 ed25519>`) of ' +
+        '`{id}.{timestamp}.{body}`; two during a secret rotation, either verifies',
+    }),
   }),
-  'webhook-timestamp': z.string().openapi({ description: 'Unix seconds of this attempt' }),
-  'webhook-signature': z.string().openapi({
-    description:
-      'Space-separated `v1,<base64 HMAC-SHA256>` (or `v1a,<base64 ed25519>`) of ' +
-      '`{id}.{timestamp}.{body}`; two during a secret rotation, either verifies',
-  }),
-})
+)
 
 const answers = {
   200: { description: 'Any 2xx: delivered, not sent again' },

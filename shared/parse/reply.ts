@@ -9,35 +9,50 @@
 // How many lines an attribution may be wrapped over (Gmail wraps long ones).
 const ATTRIBUTION_LINES = 3
 
+// The patterns that hold text other than ASCII are written as strings: esbuild escapes such
+// characters in a string but leaves them in a regex literal, and one of them turns a
+// bundle's whole source into two-byte text for V8, which ingest's entry then decoded and
+// compiled at every cold start (about 8 M instructions more; BENCHMARKS.md, cold start).
+const pattern = (source: string, flags?: string) => new RegExp(source, flags)
+
 // "On <date>, <name> wrote:" and its translations (Gmail, Apple Mail, Thunderbird).
 const ATTRIBUTION = [
   /^on\b.{1,300}\bwrote:\s*$/i, // en
-  /^le\b.{1,300}\ba écrit\s*:\s*$/i, // fr
+  pattern('^le\\b.{1,300}\\ba écrit\\s*:\\s*$', 'i'), // fr
   /^am\b.{1,300}\bschrieb\b.{0,200}:\s*$/i, // de
-  /^el\b.{1,300}\bescribió\s*:\s*$/i, // es
+  pattern('^el\\b.{1,300}\\bescribió\\s*:\\s*$', 'i'), // es
   /^il\b.{1,300}\bha scritto\s*:\s*$/i, // it
   /^em\b.{1,300}\bescreveu\s*:\s*$/i, // pt
   /^op\b.{1,300}\bschreef\b.{0,200}:\s*$/i, // nl
   /^w dniu\b.{1,300}\bpisze\s*:\s*$/i, // pl
   /^den\b.{1,300}\bskrev\b.{0,200}:\s*$/i, // sv, da, no
-  /^.{1,300}\bнаписал[аи]?\s*:\s*$/i, // ru
-  /^.{1,300}님이 작성:\s*$/, // ko
-  /^.{1,300}(のメッセージ|が書きました)\s*:\s*$/, // ja
-  /^.{1,300}写道\s*[:：]\s*$/, // zh
+  pattern('^.{1,300}\\bнаписал[аи]?\\s*:\\s*$', 'i'), // ru
+  pattern('^.{1,300}님이 작성:\\s*$'), // ko
+  pattern('^.{1,300}(のメッセージ|が書きました)\\s*:\\s*$'), // ja
+  pattern('^.{1,300}写道\\s*[:：]\\s*$'), // zh
 ]
 
 // Outlook's separators: "-----Original Message-----" and its translations, or the line of
 // underscores it puts above a "From:" block.
-const SEPARATOR =
-  /^\s*(-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|mensagem original|oorspronkelijk bericht|oryginalna wiadomość|исходное сообщение)\s*-{2,}|_{10,})\s*$/i
+const SEPARATOR = pattern(
+  "^\\s*(-{2,}\\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|mensagem original|oorspronkelijk bericht|oryginalna wiadomość|исходное сообщение)\\s*-{2,}|_{10,})\\s*$",
+  'i',
+)
 // The first line of Outlook's quoted header block: "From:", "Von:", "De :", "Da:", "Van:", "От:"...
-const FROM_LINE = /^\s*\*?(from|von|de|da|van|od|от|från|fra)\s*\*?\s*:\s*\S/i
+const FROM_LINE = pattern('^\\s*\\*?(from|von|de|da|van|od|от|från|fra)\\s*\\*?\\s*:\\s*\\S', 'i')
 // The line after it names the date: "Sent:", "Gesendet:", "Envoyé :", "Enviado:", "Date:"...
-const SENT_LINE =
-  /^\s*\*?(sent|date|gesendet|datum|envoyé|enviado|inviato|verzonden|wysłano|отправлено|skickat|sendt)\s*\*?\s*:/i
+const SENT_LINE = pattern(
+  '^\\s*\\*?(sent|date|gesendet|datum|envoyé|enviado|inviato|verzonden|wysłano|отправлено|skickat|sendt)\\s*\\*?\\s*:',
+  'i',
+)
 // RFC 3676 §4.3 signature separator, and the footers mobile clients add.
 const SIGNATURE = /^-- ?$/
-const MOBILE_FOOTER = /^(sent from my|envoyé de mon|von meinem .* gesendet|enviado desde mi)\b/i
+const MOBILE_FOOTER = pattern(
+  '^(sent from my|envoyé de mon|von meinem .* gesendet|enviado desde mi)\\b',
+  'i',
+)
+// A line ending in a colon, ASCII or full-width (CJK attributions).
+const ENDS_IN_COLON = pattern('[:：]\\s*$')
 
 function isAttribution(lines: string[], at: number): boolean {
   for (let n = 1; n <= ATTRIBUTION_LINES && at + n <= lines.length; n++) {
@@ -55,7 +70,7 @@ function quoteStart(lines: string[]): number {
     const line = lines[i] as string
     if (SEPARATOR.test(line)) return i
     if (FROM_LINE.test(line) && SENT_LINE.test(lines[i + 1] ?? '')) return i
-    if (/^(on|le|am|el|il|em|op|w|den)\b/i.test(line.trim()) || /[:：]\s*$/.test(line)) {
+    if (/^(on|le|am|el|il|em|op|w|den)\b/i.test(line.trim()) || ENDS_IN_COLON.test(line)) {
       if (isAttribution(lines, i)) return i
     }
   }

@@ -412,10 +412,14 @@ describe('the packaged functions, each run from its zip', () => {
 
     // Act: an SQS batch into ingest, then the webhook job it queued into deliver.
     const queued = queuedMessage(
-      // Latin-1, so that ingest loads its charset decoders from beside its entry.
+      // Latin-1, so that ingest loads its charset decoders from beside its entry; and an HTML
+      // part beside the plain one, whose text is derived from it with the table of HTML
+      // entities, also loaded from beside the entry.
       'From: a@example.net\r\nTo: someone@deploy.test\r\nSubject: =?iso-8859-1?Q?packag=E9?=\r\n' +
+        'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n' +
         'Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n' +
-        '\r\nfrom the zip, d=E9j=E0 vu\r\n',
+        '\r\nfrom the zip, d=E9j=E0 vu\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n' +
+        '\r\n<p>&eacute;t&eacute; &amp; hiver</p>\r\n--b--\r\n',
       [MAILBOX],
     )
     const [ingested] = (await invoke('ingest', [
@@ -449,6 +453,7 @@ describe('the packaged functions, each run from its zip', () => {
       'webhook-signature': String(hook.headers['webhook-signature']),
     })
     assert.match(JSON.stringify(payload), new RegExp(queued.id))
+    assert.match(JSON.stringify(payload), /from the zip, déjà vu\\n\\nété & hiver/)
     const [listed] = (await invoke('api', [
       apiGatewayEvent('GET', `/v1/mailboxes/${encodeURIComponent(MAILBOX)}/messages`, {
         headers: auth,

@@ -25,3 +25,22 @@ test('on Lambda a line is written before the log call returns: none is lost when
     assert.equal(line.component, 'handler')
   }
 })
+
+// pino requires safe-stable-stringify only when JSON.stringify throws (patches/pino+10.4.0.patch).
+const CIRCULAR = `
+const { createLogger } = await import(${JSON.stringify(LOGGER)})
+const job = { id: 'j1', size: 10n }
+job.self = job
+createLogger('handler').warn({ job }, 'circular')
+`
+
+test('an object with a circular reference or a BigInt is still logged', () => {
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', CIRCULAR],
+    { env: { ...process.env, AWS_LAMBDA_FUNCTION_NAME: 'mailbridge-ingest', LOG_LEVEL: 'info' } },
+  )
+  const line = JSON.parse(child.stdout.toString().trim())
+  assert.equal(line.msg, 'circular')
+  assert.deepEqual(line.job, { id: 'j1', size: 10, self: '[Circular]' })
+})
