@@ -11,7 +11,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import type { Root, Stores } from '../../shared/compose.ts'
 import type { ParsedMessage } from '../../shared/contracts/message.ts'
 import { parseQueuedMessage, type QueuedMessage, queueBody } from '../../shared/contracts/queue.ts'
-import { INLINE_JOB_BYTES, type WebhookJob } from '../../shared/contracts/webhook-job.ts'
+import type { WebhookJob } from '../../shared/contracts/webhook-job.ts'
 import { MalformedRecordError } from '../../shared/errors.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
 import {
@@ -35,6 +35,11 @@ import { fingerprint, isRetryOf } from './retries.ts'
 const CLAIM_STALE_MS = 15_000
 // How often a job claimed by another invocation is looked at until it is sent (ms).
 const CLAIM_POLL_MS = 50
+
+// The most a webhook job's body may hold with the parsed message inside it, in bytes: one
+// 64 KiB chunk, the unit SQS bills a request by, well under its 256 KiB limit. A bigger
+// message is left out, and deliver reads it from S3.
+const INLINE_JOB_BYTES = 64 * 1024
 
 // How old ingest's copy of the routes may be (ms): a route saved through the API applies
 // to messages queued a second later.

@@ -6,12 +6,6 @@ import * as z from 'zod/mini'
 import type { ParsedMessage } from './message.ts'
 import { parseJson } from './parse.ts'
 
-/**
- * The most a job's body may hold with the parsed message inside it, in bytes: one 64 KiB
- * chunk, the unit SQS bills a request by, well under its 256 KiB limit.
- */
-export const INLINE_JOB_BYTES = 64 * 1024
-
 /** A count or a size: a whole number, 0 or more. */
 const count = () => z.int().check(z.nonnegative())
 
@@ -57,8 +51,8 @@ export const WebhookJobSchema = z.object({
    */
   sole: z.optional(z.literal(true)),
   /**
-   * The parsed message as ingest stored it, when the job fits in INLINE_JOB_BYTES with it
-   * (ingest leaves it out otherwise): the first attempt reads nothing from S3. Trusted as
+   * The parsed message as ingest stored it, when the job fits in 64 KiB with it (ingest's
+   * INLINE_JOB_BYTES; left out otherwise): the first attempt reads nothing from S3. Trusted as
    * the stored copy is (MessageStore.getParsed): the same ingest wrote both. Dropped
    * whenever a job is put back, so that a retry reads the message as it is then.
    */
