@@ -38,15 +38,23 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 async function waitForMessage(subject: string): Promise<{ id: string }> {
   const path = `/v1/mailboxes/${encodeURIComponent(MAILBOX)}/messages?limit=100`
   const deadline = Date.now() + 120_000
+  let failed: unknown
   while (Date.now() < deadline) {
-    const page = (await (await bridge.request(path)).json()) as {
-      messages: { id: string; subject: string }[]
-    }
+    // The bridge runs in this process: while ingest parses a big message the event loop
+    // can stall past the API's keep-alive timeout, and a poll sent on the connection the
+    // server is closing then fails. The next poll opens another; a dead API fails them all.
+    const page = await bridge.request(path).then(
+      (response) => response.json() as Promise<{ messages: { id: string; subject: string }[] }>,
+      (error: unknown) => {
+        failed = error
+        return { messages: [] }
+      },
+    )
     const found = page.messages.find((summary) => summary.subject === subject)
     if (found) return found
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
-  throw new Error(`${subject} was acknowledged but never stored`)
+  throw new Error(`${subject} was acknowledged but never stored (last poll error: ${failed})`)
 }
 
 async function deliverAndReadBack(subject: string, data: Buffer) {
