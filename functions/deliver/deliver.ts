@@ -12,13 +12,16 @@
  * further on means the job is a stale copy (SQS delivers at least once), and it is dropped.
  *
  * The first receive of the job ingest sent is the hot path, from end of DATA to webhook:
- * when ingest marks it `sole` (no other job for the notification was sent) and SQS hands it
- * over for the first time, no attempt can have been recorded, so the delivery record is not
- * read before the POST; with the parsed message inside the job, nothing is. What is left
- * to catch is SQS's own rare duplicate of a message: the attempt's conditional write finds
- * the other copy's record ('stale'), and the receiver has seen one webhook-id twice, as
- * Standard Webhooks allows. Every other job (a retry, a replay, one put back, a copy
- * received again) reads the record first and is dropped when settled or stale.
+ * when ingest marks it `sole` (no other job for the notification had been sent when it
+ * claimed it) and SQS hands it over for the first time, the delivery record is not read
+ * before the POST, and the parsed message comes inside the job. The price is a second POST
+ * (same webhook-id) in the rare cases where another copy of the job exists after all: SQS's
+ * own duplicate of a message, an SDK retry of a send that had gone through, ingest's
+ * takeover of a claim left unsent for 15 s. The attempt's conditional write then answers
+ * `stale` and the record is unchanged; a second copy whose POST fails reads the record
+ * first and schedules nothing. Every other job (a retry, a replay, one put back, any second
+ * receive) reads the record first and is dropped when settled or stale, and reads the
+ * message as it is then: one deleted meanwhile is dropped.
  *
  * The handler throws only when the store or the queue fails, so SQS's own redelivery is
  * left for those; the receiver's failures are this file's to schedule.
@@ -33,7 +36,7 @@ import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts
 import { EndpointCache } from '../../shared/store/endpoint-cache.ts'
 import { webhookId } from '../../shared/webhook-payload.ts'
 import { delayUntil, sqsWebhookQueue, type WebhookQueue } from '../../shared/webhook-queue.ts'
-import { type AttemptOutcome, attemptWebhook, summary } from './attempt.ts'
+import { type AttemptOutcome, attemptWebhook, succeeded, summary } from './attempt.ts'
 import { createWebhookAgent, type Resolver, type WebhookAgent } from './http-client.ts'
 import { EndpointLimiter } from './limiter.ts'
 import { renderWebhook } from './render.ts'
@@ -120,12 +123,16 @@ export async function deliver(
   const log = deps.logger.child({ messageId: job.messageId, endpointId: job.endpointId })
   const { deliveries, messages } = deps.stores
   const expected = job.attempts ?? 0
+  const fast = isFirstReceiveOfSole(job, record)
   // The message is read beside the state, not after it: one round trip less before the
   // POST, for a read the settled or stale jobs below do not need (and leave unawaited).
-  const parsed = job.message ? Promise.resolve(job.message) : messages.getParsed(job.messageId)
+  const parsed =
+    job.message && record.attributes.ApproximateReceiveCount === '1'
+      ? Promise.resolve(job.message)
+      : messages.getParsed(job.messageId)
   parsed.catch(() => {})
   const [state, endpoint] = await Promise.all([
-    isFirstReceiveOfSole(job, record) ? undefined : deliveries.get(job.messageId, job.endpointId),
+    fast ? undefined : deliveries.get(job.messageId, job.endpointId),
     deps.endpoints.get(job.endpointId),
   ])
   if (state?.status === 'delivered' || state?.status === 'failed') {
@@ -165,12 +172,34 @@ export async function deliver(
       mailboxes: job.mailboxes,
       rcptTo: job.rcptTo,
       event: MESSAGE_RECEIVED,
-      loadRaw: () => messages.getRaw(job.messageId),
+      loadRaw: async () => {
+        const raw = await messages.getRaw(job.messageId)
+        if (raw === undefined) throw new MessageGone()
+        return raw
+      },
+    }).catch((error: unknown) => {
+      if (error instanceof MessageGone) return undefined
+      throw error
     })
+    if (rendered === undefined) {
+      log.info('message deleted before its webhook was sent, job dropped')
+      return
+    }
     const id = webhookId(job.messageId, job.endpointId)
     outcome = await attemptWebhook(deps.agent, endpoint, id, rendered, now)
   } finally {
     deps.limiter.release(endpoint.id)
+  }
+  // A failed POST on the fast path: before anything is scheduled on its account, this copy
+  // must be the notification's own, not a second copy of one settled already.
+  if (fast && !succeeded(outcome)) {
+    const current = await deliveries.get(job.messageId, job.endpointId)
+    const settled = current?.status === 'delivered' || current?.status === 'failed'
+    if (current !== undefined && (settled || current.attempts !== expected)) {
+      await deps.stores.attempts.record(attemptEntry(job, endpoint, outcome))
+      log.info({ status: current.status, result: summary(outcome) }, 'second copy of a job failed')
+      return
+    }
   }
   await settle(job, endpoint, outcome, deps, log)
 }
@@ -228,6 +257,25 @@ async function decide(
   return { next }
 }
 
+/** The attempt log's entry for one POST. */
+function attemptEntry(job: WebhookJob, endpoint: WebhookEndpoint, outcome: AttemptOutcome) {
+  return {
+    endpointId: endpoint.id,
+    messageId: job.messageId,
+    webhookId: webhookId(job.messageId, job.endpointId),
+    at: outcome.at,
+    status: succeeded(outcome) ? ('succeeded' as const) : ('failed' as const),
+    httpStatus: outcome.httpStatus ?? null,
+    latencyMs: outcome.latencyMs,
+    response: outcome.response,
+    error: outcome.error ?? null,
+    trigger: job.trigger ?? 'scheduled',
+  }
+}
+
+/** What deliver's loadRaw throws when the message's bytes are gone: it was deleted. */
+class MessageGone extends Error {}
+
 async function settle(
   job: WebhookJob,
   endpoint: WebhookEndpoint,
@@ -255,18 +303,7 @@ async function settle(
       rcptTo: job.rcptTo,
       ...(next.kind === 'retry' && { nextAttemptAt: new Date(next.retryAt).toISOString() }),
     }),
-    attempts.record({
-      endpointId: endpoint.id,
-      messageId: job.messageId,
-      webhookId: webhookId(job.messageId, job.endpointId),
-      at: outcome.at,
-      status: next.kind === 'delivered' ? 'succeeded' : 'failed',
-      httpStatus: outcome.httpStatus ?? null,
-      latencyMs: outcome.latencyMs,
-      response: outcome.response,
-      error: outcome.error ?? null,
-      trigger: job.trigger ?? 'scheduled',
-    }),
+    attempts.record(attemptEntry(job, endpoint, outcome)),
   ])
   if (recorded === 'stale') {
     log.info({ detail }, 'another copy of this job recorded its attempt first')

@@ -37,8 +37,8 @@ const CLAIM_STALE_MS = 15_000
 const CLAIM_POLL_MS = 50
 
 // The most a webhook job's body may hold with the parsed message inside it, in bytes: one
-// 64 KiB chunk, the unit SQS bills a request by, well under its 256 KiB limit. A bigger
-// message is left out, and deliver reads it from S3.
+// 64 KiB chunk, the unit SQS bills a request by, well under the queue's message limit. A
+// bigger message is left out, and deliver reads it from S3.
 const INLINE_JOB_BYTES = 64 * 1024
 
 // How old ingest's copy of the routes may be (ms): a route saved through the API applies
@@ -243,6 +243,10 @@ async function queueJob(
 
 /** The job's queue body, with the parsed message inside when the two fit INLINE_JOB_BYTES. */
 function jobBody(job: WebhookJob, parsed: ParsedMessage): string {
+  // Each character of the bodies is a byte at least: a big message is not serialized twice
+  // to learn that it does not fit.
+  const bodies = (parsed.text?.length ?? 0) + (parsed.html?.length ?? 0)
+  if (bodies > INLINE_JOB_BYTES) return queueBody(job)
   const inline = queueBody({ ...job, message: parsed })
   return inline.length <= INLINE_JOB_BYTES ? inline : queueBody(job)
 }

@@ -23,8 +23,8 @@ import { isEntryPoint, log, parseScale, runBench } from './run-bench.ts'
 
 const ENVELOPE = { from: 'hook@sender.test', to: 'hooked@bench.test' }
 // Messages timed one at a time, after untimed ones that warm every connection and let V8
-// compile the hot paths of every thread: timed from the 11th message, local mode spent
-// about a fifth more CPU per message (47-49 ms) than timed from the 101st (38-42 ms).
+// compile the hot paths of every thread: 150 messages timed from the 11th after the start
+// cost 47-49 ms of CPU each, from the 101st 41-45 ms (`--scale 0.5`, BENCHMARKS.md).
 const LATENCY_MESSAGES = 300
 const WARMUP = 100
 // The burst: messages and LMTP connections.

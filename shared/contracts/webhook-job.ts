@@ -44,17 +44,18 @@ export const WebhookJobSchema = z.object({
   /** Why the job exists beyond the first try: a replay asked through the API. */
   trigger: z.optional(z.enum(['scheduled', 'replay'])),
   /**
-   * Set by ingest on the one job it sends for a notification it claimed at its first try:
-   * no other job for it was sent before. Received for the first time (SQS's
-   * ApproximateReceiveCount 1), such a job has no attempt recorded, and deliver POSTs it
-   * without reading the delivery record first. Dropped whenever a job is put back.
+   * Set by ingest on the job of a notification it claimed at its first try: no other job for
+   * it had been sent. At SQS's first receive of such a job (ApproximateReceiveCount 1),
+   * deliver POSTs without reading the delivery record (functions/deliver/deliver.ts says
+   * what that costs). Dropped whenever a job is put back.
    */
   sole: z.optional(z.literal(true)),
   /**
    * The parsed message as ingest stored it, when the job fits in 64 KiB with it (ingest's
-   * INLINE_JOB_BYTES; left out otherwise): the first attempt reads nothing from S3. Trusted as
-   * the stored copy is (MessageStore.getParsed): the same ingest wrote both. Dropped
-   * whenever a job is put back, so that a retry reads the message as it is then.
+   * INLINE_JOB_BYTES; left out otherwise). Used at the job's first receive only, so that the
+   * first attempt reads nothing from S3; any later receive reads the message as it is then.
+   * Trusted as the stored copy is (MessageStore.getParsed): the same ingest wrote both.
+   * Dropped whenever a job is put back.
    */
   message: z.optional(z.custom<ParsedMessage>(isObject)),
 })

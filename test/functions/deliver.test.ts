@@ -122,7 +122,7 @@ async function soleJob(messageId: string, endpointId: string, mailbox: string) {
   return { ...job(messageId, endpointId, mailbox), sole: true as const, message }
 }
 
-test("ingest's sole job is POSTed at its first receive with the message it carries; received again, it is dropped", async () => {
+test("ingest's sole job is POSTed at its first receive with the message it carries, the record unread", async () => {
   const hook = await endpoint('/sole')
   const message = await stored('sole@example.com')
   const { receive } = deliverer()
@@ -132,13 +132,57 @@ test("ingest's sole job is POSTed at its first receive with the message it carri
 
   await receive(1, carried)
   await receive(2, carried)
+  // The price of not reading: a second copy of a sole job (an SQS duplicate, an SDK
+  // retry of a send that had gone through) is POSTed again, under the same webhook-id.
+  await receive(1, carried)
 
   const requests = receiver.to('/sole')
-  assert.equal(requests.length, 1, 'received again, the delivered job is not POSTed again')
+  assert.equal(requests.length, 2, 'the second receive is dropped, the second copy is not')
+  assert.equal(new Set(requests.map((r) => r.headers['webhook-id'])).size, 1)
   const payload = verifyV1(hook.secret, requests[0] as (typeof requests)[number])
   assert.equal(payload.data.subject, 'the copy in the job')
   const record = await stores.deliveries.get(message.id, hook.id)
   assert.deepEqual([record?.status, record?.attempts], ['delivered', 1])
+})
+
+test('a second copy of a sole job whose POST fails finds the notification settled and schedules nothing', async () => {
+  const hook = await endpoint('/ok')
+  const message = await stored('copy-fails@example.com')
+  const { receive, queued } = deliverer()
+  const sole = await soleJob(message.id, hook.id, 'copy-fails@example.com')
+  await receive(1, sole)
+  await stores.endpoints.update(hook.id, { url: `${receiver.base}/fail` })
+
+  await receive(1, sole)
+
+  assert.equal(receiver.to('/fail').length, 1, 'the copy was POSTed')
+  assert.equal(queued.length, 0, 'no retry scheduled')
+  const after = await stores.endpoints.get(hook.id)
+  assert.equal(after?.failingSince, null, 'the endpoint is not marked failing')
+  const record = await stores.deliveries.get(message.id, hook.id)
+  assert.deepEqual([record?.status, record?.attempts], ['delivered', 1])
+  const log = await stores.attempts.page(hook.id, { limit: 10 })
+  assert.deepEqual(log.items.map((item) => item.httpStatus).sort(), [204, 500])
+})
+
+test('a message deleted before its webhook: the raw format drops the job, and so does any later receive', async () => {
+  const raw = await endpoint('/raw-deleted', { format: 'raw' })
+  const json = await endpoint('/json-deleted')
+  const message = await stored('deleted-later@example.com')
+  const { receive, queued } = deliverer()
+  const [rawJob, jsonJob] = await Promise.all([
+    soleJob(message.id, raw.id, 'deleted-later@example.com'),
+    soleJob(message.id, json.id, 'deleted-later@example.com'),
+  ])
+  await stores.mailboxes.remove('deleted-later@example.com', message.id)
+  await stores.messages.release(message.id, 'deleted-later@example.com', false)
+
+  await receive(1, rawJob)
+  await receive(2, jsonJob)
+
+  assert.equal(receiver.to('/raw-deleted').length, 0)
+  assert.equal(receiver.to('/json-deleted').length, 0, 'a second receive reads the message')
+  assert.equal(queued.length, 0)
 })
 
 test('a job that is not sole, or not on its first receive, reads the record and is dropped once delivered', async () => {
