@@ -49,8 +49,9 @@ test('npm run build bundles the functions and the edge; the edge bundle takes ma
   // ASCII only: one character beyond Latin-1 (esbuild keeps them in regex literals) makes V8
   // hold a whole file as two-byte text, decoded and compiled so at every cold start.
   for (const name of ['ingest', 'deliver', 'api']) {
-    for (const file of await readdir(join(dir, name))) {
-      if (!file.endsWith('.mjs')) continue
+    const lazy = (await readdir(join(dir, name, 'lazy'))).map((file) => `lazy/${file}`)
+    for (const file of [...(await readdir(join(dir, name))), ...lazy]) {
+      if (!file.endsWith('.mjs') && !file.endsWith('.cjs')) continue
       const bytes = await readFile(join(dir, name, file))
       assert.equal(
         bytes.findIndex((byte) => byte > 0x7f),
