@@ -2,13 +2,14 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, test } from 'node:test'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { createIngestHandler } from '../../functions/ingest/ingest.ts'
 import { RETRY_WINDOW_MS } from '../../functions/ingest/retries.ts'
 import type { Stores } from '../../shared/compose.ts'
 import type { QueuedMessage } from '../../shared/contracts/queue.ts'
 import { parseWebhookJob } from '../../shared/contracts/webhook-job.ts'
 import { newMessageId } from '../../shared/message-id.ts'
-import { incomingRawKey, rawKey } from '../../shared/store/keys.ts'
+import { incomingRawKey, keys, rawKey } from '../../shared/store/keys.ts'
 import { signWithNewKey } from '../helpers/dkim.ts'
 import {
   countIn,
@@ -104,6 +105,38 @@ test('each webhook job is sole, and carries the parsed message as stored while t
   assert.equal(jobs.get(big.id)?.sole, true)
   assert.equal(jobs.get(big.id)?.message, undefined, 'too big to carry: deliver reads it from S3')
   assert.ok((await messages.getParsed(big.id))?.text?.includes('a long line'))
+  await webhooks.delete(endpoint.id)
+})
+
+test('a claim left unsent by an invocation that died is taken over, and its job is not sole', async () => {
+  const endpoint = await webhooks.create({
+    url: 'http://127.0.0.1:9/',
+    mailbox: 'died@example.com',
+  })
+  await drainWebhookQueue()
+  const queued = queuedMessage(fixture, ['died@example.com'])
+  // What an invocation leaves when it died after its claim, before its send: a claim 20 s old.
+  const claim = {
+    ...keys.delivery(queued.id, endpoint.id),
+    messageId: queued.id,
+    endpointId: endpoint.id,
+    status: 'claimed',
+    attempts: 0,
+    updatedAt: new Date(Date.now() - 20_000).toISOString(),
+    expiresAt: Math.floor(Date.now() / 1000) + 3600,
+  }
+  const doc = DynamoDBDocumentClient.from(emulator.root.clients.dynamodb)
+  await doc.send(new PutCommand({ TableName: emulator.config.table, Item: claim }))
+
+  const result = await handler(sqsEvent(sqsRecord(JSON.stringify(queued), 2)))
+
+  assert.deepEqual(result.batchItemFailures, [])
+  const jobs = await drainWebhookQueue()
+  assert.deepEqual(
+    jobs.map((job) => [job.messageId, job.endpointId, job.sole]),
+    [[queued.id, endpoint.id, undefined]],
+    'sent once more, and deliver reads the record before its POST',
+  )
   await webhooks.delete(endpoint.id)
 })
 
