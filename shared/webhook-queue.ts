@@ -5,6 +5,7 @@
  * received early (functions/deliver/deliver.ts).
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
+import { queueBody } from './contracts/queue-body.ts'
 import type { WebhookJob } from './contracts/webhook-job.ts'
 
 /** The most SQS delays a message (DelaySeconds), in seconds. */
@@ -22,7 +23,7 @@ export function sqsWebhookQueue(sqs: SQSClient, queueUrl: string): WebhookQueue 
       await sqs.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
-          MessageBody: JSON.stringify(job),
+          MessageBody: queueBody(job),
           DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds))),
         }),
       )

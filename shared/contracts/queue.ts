@@ -2,11 +2,10 @@
  * Wire type of the ingest queue: what the edge sends to ingest, validated when read (as
  * Powertools' batch parser does), so a malformed record is reported, never guessed at.
  * What ingest sends to deliver is in webhook-job.ts: each function builds only the schema
- * it reads. queueBody writes both.
+ * it reads. queue-body.ts writes both.
  */
 import * as z from 'zod/mini'
 import { parseJson } from './parse.ts'
-import type { WebhookJob } from './webhook-job.ts'
 
 /** Where the raw message is: inline in the queue message, or staged in S3 by the edge. */
 export const RawRefSchema = z.union([
@@ -70,26 +69,4 @@ export function parseQueuedMessage(body: string): QueuedMessage {
   return parseJson(QueuedMessageSchema, body, 'queued message')
 }
 
-/**
- * A queue message body: the JSON of `value` in pure ASCII, every other UTF-16 unit escaped
- * as `\uXXXX`, which JSON.parse turns back into the same string. SQS takes only XML-legal
- * characters (no U+FFFE, U+FFFF; the emulator no emoji either) and refuses a whole message
- * for one of them, while smtp-server accepts any of them in an address. The length of the
- * result is its size in bytes, as SQS counts it.
- */
-export function queueBody(value: QueuedMessage | WebhookJob): string {
-  return JSON.stringify(value).replace(NON_ASCII, escapeUnit)
-}
-
-/** What queueBody makes of one string, quotes included: its share of a body, in bytes. */
-export function queueStringBytes(text: string): number {
-  return JSON.stringify(text).replace(NON_ASCII, escapeUnit).length
-}
-
-// DEL and above; JSON.stringify already escapes the control characters below space. Without
-// the `u` flag each half of a surrogate pair is matched, and escaped, on its own.
-const NON_ASCII = /[\u007f-\uffff]/g
-
-function escapeUnit(unit: string): string {
-  return `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`
-}
+export { queueBody, queueStringBytes } from './queue-body.ts'

@@ -10,11 +10,13 @@ import {
 import { DISABLE_AFTER_FAILING_MS, MAX_ATTEMPTS } from '../../functions/deliver/schedule.ts'
 import type { Stores } from '../../shared/compose.ts'
 import type { WebhookPayload } from '../../shared/contracts/payload.ts'
-import type { WebhookJob } from '../../shared/contracts/webhook-job.ts'
+import { parseWebhookJob, type WebhookJob } from '../../shared/contracts/webhook-job.ts'
 import { createLogger } from '../../shared/logger.ts'
 import type { NewEndpoint } from '../../shared/store/endpoints.ts'
+import { sqsWebhookQueue } from '../../shared/webhook-queue.ts'
 import { type Emulator, ingestMessages, startEmulator } from '../helpers/emulator.ts'
 import { queuedMessage, sqsEvent, sqsRecord } from '../helpers/factories.ts'
+import { drainQueue } from '../helpers/queue.ts'
 import { type Receiver, startReceiver } from '../helpers/receiver.ts'
 
 const fixture = readFileSync(new URL('../fixtures/simple.eml', import.meta.url))
@@ -403,4 +405,22 @@ test('a job whose endpoint or message was deleted is dropped, not retried foreve
   )
   assert.equal(receiver.received.length, sent)
   assert.equal(queued.length, 0)
+})
+
+test('a job put back on the queue for a recipient SQS cannot carry as text goes through, escaped', async () => {
+  // smtp-server accepts U+FFFE and emoji in an address; SQS refuses both in a message body.
+  const rcpt = 'odd\ufffe\u{1f600}@example.com'
+  const retry: WebhookJob = {
+    ...job('01JQ7Z8X9Y0A1B2C3D4E5F6G7H', 'wh_00000000000000000000', rcpt),
+    attempts: 1,
+    dueAt: Date.now(),
+  }
+  await drainQueue(emulator.sqs, emulator.webhookQueueUrl, (m) => m.Body)
+
+  await sqsWebhookQueue(emulator.sqs, emulator.webhookQueueUrl).send(retry)
+
+  const received = await drainQueue(emulator.sqs, emulator.webhookQueueUrl, (m) =>
+    parseWebhookJob(m.Body ?? ''),
+  )
+  assert.deepEqual(received, [retry])
 })
