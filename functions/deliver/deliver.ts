@@ -30,6 +30,7 @@ import type { SQSRecord } from 'aws-lambda'
 import type { Root, Stores } from '../../shared/compose.ts'
 import type { WebhookEndpoint } from '../../shared/contracts/webhook.ts'
 import { MESSAGE_RECEIVED } from '../../shared/contracts/webhook.ts'
+import type { Delivery } from '../../shared/contracts/webhook-api.ts'
 import { parseWebhookJob, type WebhookJob } from '../../shared/contracts/webhook-job.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
 import { type SqsBatchHandler, sqsBatchHandler } from '../../shared/sqs-batch.ts'
@@ -100,14 +101,16 @@ async function later(job: WebhookJob, dueAt: number, deps: DeliverDeps): Promise
   await deps.queue.send({ ...rest, dueAt }, delayUntil(dueAt, deps.clock()))
 }
 
-/** Whether `job` is the one ingest sent, received for the first time (see the top). */
-function isFirstReceiveOfSole(job: WebhookJob, record: Pick<SQSRecord, 'attributes'>): boolean {
-  return (
-    job.sole === true &&
-    (job.attempts ?? 0) === 0 &&
-    job.trigger === undefined &&
-    record.attributes.ApproximateReceiveCount === '1'
-  )
+/**
+ * Why the record makes a job with `expected` attempts moot: the notification is settled,
+ * or another copy recorded an attempt first. Undefined when the job is still due.
+ */
+function superseded(state: Delivery | undefined, expected: number): string | undefined {
+  if (state?.status === 'delivered' || state?.status === 'failed') {
+    return 'notification settled already'
+  }
+  if (state !== undefined && state.attempts !== expected) return 'stale copy of a job'
+  return undefined
 }
 
 export async function deliver(
@@ -123,24 +126,21 @@ export async function deliver(
   const log = deps.logger.child({ messageId: job.messageId, endpointId: job.endpointId })
   const { deliveries, messages } = deps.stores
   const expected = job.attempts ?? 0
-  const fast = isFirstReceiveOfSole(job, record)
+  const firstReceive = record.attributes.ApproximateReceiveCount === '1'
+  // The one job ingest sent, received for the first time (see the top).
+  const fast = firstReceive && job.sole === true && expected === 0 && job.trigger === undefined
   // The message is read beside the state, not after it: one round trip less before the
   // POST, for a read the settled or stale jobs below do not need (and leave unawaited).
   const parsed =
-    job.message && record.attributes.ApproximateReceiveCount === '1'
-      ? Promise.resolve(job.message)
-      : messages.getParsed(job.messageId)
+    job.message && firstReceive ? Promise.resolve(job.message) : messages.getParsed(job.messageId)
   parsed.catch(() => {})
   const [state, endpoint] = await Promise.all([
     fast ? undefined : deliveries.get(job.messageId, job.endpointId),
     deps.endpoints.get(job.endpointId),
   ])
-  if (state?.status === 'delivered' || state?.status === 'failed') {
-    log.info({ status: state.status }, 'notification settled already, duplicate job dropped')
-    return
-  }
-  if (state !== undefined && state.attempts !== expected) {
-    log.info({ attempts: state.attempts, expected }, 'stale copy of a job dropped')
+  const moot = superseded(state, expected)
+  if (moot !== undefined) {
+    log.info({ status: state?.status, attempts: state?.attempts, expected }, `${moot}, job dropped`)
     return
   }
   if (!endpoint) {
@@ -193,11 +193,10 @@ export async function deliver(
   // A failed POST on the fast path: before anything is scheduled on its account, this copy
   // must be the notification's own, not a second copy of one settled already.
   if (fast && !succeeded(outcome)) {
-    const current = await deliveries.get(job.messageId, job.endpointId)
-    const settled = current?.status === 'delivered' || current?.status === 'failed'
-    if (current !== undefined && (settled || current.attempts !== expected)) {
+    const moot = superseded(await deliveries.get(job.messageId, job.endpointId), expected)
+    if (moot !== undefined) {
       await deps.stores.attempts.record(attemptEntry(job, endpoint, outcome))
-      log.info({ status: current.status, result: summary(outcome) }, 'second copy of a job failed')
+      log.info({ result: summary(outcome) }, `${moot}: this copy's failed POST schedules nothing`)
       return
     }
   }

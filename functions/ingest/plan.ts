@@ -66,7 +66,9 @@ export function planDelivery(
       plan.mailboxes.set(mailbox, entry)
     }
     for (const endpointId of decision.endpoints) {
-      plan.notify.set(endpointId, [...(plan.notify.get(endpointId) ?? []), rcpt])
+      const list = plan.notify.get(endpointId) ?? []
+      list.push(rcpt)
+      plan.notify.set(endpointId, list)
     }
   }
   return plan
