@@ -98,7 +98,7 @@ export function deliverDeps(root: Root, options: DeliverOptions = {}): DeliverDe
  */
 async function later(job: WebhookJob, dueAt: number, deps: DeliverDeps): Promise<void> {
   const { sole: _sole, message: _message, ...rest } = job
-  await deps.queue.send({ ...rest, dueAt }, delayUntil(dueAt, deps.clock()))
+  await deps.queue.send({ ...rest, dueAt }, { delaySeconds: delayUntil(dueAt, deps.clock()) })
 }
 
 /**

@@ -7,10 +7,9 @@
  * client's retry of a message already queued under another id is stored once (retries.ts).
  */
 import { setTimeout } from 'node:timers/promises'
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import type { Root, Stores } from '../../shared/compose.ts'
 import type { ParsedMessage } from '../../shared/contracts/message.ts'
-import { parseQueuedMessage, type QueuedMessage, queueBody } from '../../shared/contracts/queue.ts'
+import { parseQueuedMessage, type QueuedMessage } from '../../shared/contracts/queue.ts'
 import type { WebhookJob } from '../../shared/contracts/webhook-job.ts'
 import { MalformedRecordError } from '../../shared/errors.ts'
 import { createLogger, type Logger } from '../../shared/logger.ts'
@@ -26,6 +25,7 @@ import { EndpointCache } from '../../shared/store/endpoint-cache.ts'
 import { isIncomingRawKey, mailboxKey } from '../../shared/store/keys.ts'
 import type { S3Objects } from '../../shared/store/objects.ts'
 import { RouteSnapshot } from '../../shared/store/route-snapshot.ts'
+import { sqsWebhookQueue, type WebhookQueue } from '../../shared/webhook-queue.ts'
 import { Batch } from './batch.ts'
 import { type MailboxPlan, planDelivery, planWebhookJobs, withRouteListeners } from './plan.ts'
 import { fingerprint, isRetryOf } from './retries.ts'
@@ -36,24 +36,18 @@ const CLAIM_STALE_MS = 15_000
 // How often a job claimed by another invocation is looked at until it is sent (ms).
 const CLAIM_POLL_MS = 50
 
-// The most a webhook job's body may hold with the parsed message inside it, in bytes: one
-// 64 KiB chunk, the unit SQS bills a request by, well under the queue's message limit. A
-// bigger message is left out, and deliver reads it from S3.
-const INLINE_JOB_BYTES = 64 * 1024
-
 // How old ingest's copy of the routes may be (ms): a route saved through the API applies
 // to messages queued a second later.
 const ROUTES_MAX_AGE_MS = 1000
 
 export interface IngestDeps {
   stores: Stores
-  sqs: SQSClient
   /** The published routes. */
   routes: RouteSnapshot
   /** Who listens to which mailboxes and routes, as read within the last second. */
   endpoints: EndpointCache
   /** Where webhook jobs go. */
-  webhookQueueUrl: string
+  webhookQueue: WebhookQueue
   logger: Logger
   /** Whose Authentication-Results verdicts are trusted (MAILBRIDGE_AUTHSERV_ID). */
   authservId?: string | undefined
@@ -65,14 +59,13 @@ export interface IngestDeps {
 export function ingestDeps(root: Root, logger = createLogger('ingest')): IngestDeps {
   return {
     stores: root.stores,
-    sqs: root.clients.sqs,
     routes: new RouteSnapshot(root.stores.objects, {
       delimiters: root.config.routing.delimiters,
       maxAgeMs: ROUTES_MAX_AGE_MS,
       logger,
     }),
     endpoints: new EndpointCache(root.stores.endpoints),
-    webhookQueueUrl: root.config.webhookQueue,
+    webhookQueue: sqsWebhookQueue(root.clients.sqs, root.config.webhookQueue),
     logger,
     authservId: root.config.authservId,
   }
@@ -236,19 +229,8 @@ async function queueJob(
   }
   // A receiver may read the message through the API as soon as it hears of it.
   await stored
-  const body = jobBody(sole ? { ...job, sole } : job, parsed)
-  await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.webhookQueueUrl, MessageBody: body }))
+  await deps.webhookQueue.send(sole ? { ...job, sole } : job, { message: parsed })
   await deliveries.sent(job.messageId, job.endpointId)
-}
-
-/** The job's queue body, with the parsed message inside when the two fit INLINE_JOB_BYTES. */
-function jobBody(job: WebhookJob, parsed: ParsedMessage): string {
-  // Each character of the bodies is a byte at least: a big message is not serialized twice
-  // to learn that it does not fit.
-  const bodies = (parsed.text?.length ?? 0) + (parsed.html?.length ?? 0)
-  if (bodies > INLINE_JOB_BYTES) return queueBody(job)
-  const inline = queueBody({ ...job, message: parsed })
-  return inline.length <= INLINE_JOB_BYTES ? inline : queueBody(job)
 }
 
 /**

@@ -45,8 +45,8 @@ function deliverer(options: DeliverOptions = {}) {
     clock: () => clock.now,
     random: () => 0.5,
     queue: {
-      async send(job, delay = 0) {
-        queued.push({ job, delay })
+      async send(job, { delaySeconds = 0 } = {}) {
+        queued.push({ job, delay: delaySeconds })
       },
     },
     ...options,
