@@ -12,7 +12,12 @@ import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { build } from 'esbuild'
 import { BUNDLE_OPTIONS, splitInto } from './bundle-options.ts'
-import { buildLazyModules, LAZY_MODULES, type LazyModule, lazyModules } from './lazy-modules.ts'
+import {
+  buildLazyModules,
+  FUNCTION_LAZY_MODULES,
+  type LazyModule,
+  lazyModules,
+} from './lazy-modules.ts'
 
 // `--outdir DIR` builds elsewhere than dist/ (the tests do, leaving the checkout alone).
 const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } })
@@ -39,26 +44,21 @@ const BUNDLES: Bundle[] = [
     entry: 'functions/ingest/handler.ts',
     outfile: 'ingest/index.mjs',
     target: 'node22',
-    lazy: [
-      ...LAZY_MODULES.charsets,
-      ...LAZY_MODULES.htmlEntities,
-      ...LAZY_MODULES.regex,
-      ...LAZY_MODULES.logging,
-    ],
+    lazy: FUNCTION_LAZY_MODULES.ingest,
   },
   {
     name: 'deliver',
     entry: 'functions/deliver/handler.ts',
     outfile: 'deliver/index.mjs',
     target: 'node22',
-    lazy: [...LAZY_MODULES.charsets, ...LAZY_MODULES.logging],
+    lazy: FUNCTION_LAZY_MODULES.deliver,
   },
   {
     name: 'api',
     entry: 'functions/api/handler.ts',
     outfile: 'api/index.mjs',
     target: 'node22',
-    lazy: [...LAZY_MODULES.charsets, ...LAZY_MODULES.regex, ...LAZY_MODULES.logging],
+    lazy: FUNCTION_LAZY_MODULES.api,
   },
   // Not minified: its stack traces end up in the mail host's logs.
   {

@@ -50,11 +50,24 @@ export const LAZY_MODULES = {
   ],
 } satisfies Record<string, LazyModule[]>
 
+/** What each Lambda function defers (scripts/build.ts bundles them so). */
+export const FUNCTION_LAZY_MODULES: Record<'ingest' | 'deliver' | 'api', LazyModule[]> = {
+  ingest: [
+    ...LAZY_MODULES.charsets,
+    ...LAZY_MODULES.htmlEntities,
+    ...LAZY_MODULES.regex,
+    ...LAZY_MODULES.logging,
+  ],
+  deliver: [...LAZY_MODULES.charsets, ...LAZY_MODULES.logging],
+  api: [...LAZY_MODULES.charsets, ...LAZY_MODULES.regex, ...LAZY_MODULES.logging],
+}
+
 const REPO = fileURLToPath(new URL('../', import.meta.url))
 const LAZY_DIR = 'lazy'
 const STAND_IN = 'lazy-stand-in'
 
-function fileOf(module: string): string {
+/** Where `module`'s bundle goes, from the function's entry: `./lazy/{name}.cjs`. */
+export function lazyFileOf(module: string): string {
   const name = module.startsWith('./') ? basename(module).replace(/\.[cm]?[jt]s$/, '') : module
   return `./${LAZY_DIR}/${name.replace(/[^a-z0-9-]/gi, '_')}.cjs`
 }
@@ -101,7 +114,8 @@ export function lazyModules(modules: LazyModule[]): Plugin {
                   ? `export default forward('default')`
                   : `export const ${name} = forward(${JSON.stringify(name)})`,
               )
-        const contents = FORWARD.replace('FILE', JSON.stringify(fileOf(path))) + lines.join('\n')
+        const contents =
+          FORWARD.replace('FILE', JSON.stringify(lazyFileOf(path))) + lines.join('\n')
         return { contents, loader: 'js' }
       })
     },
@@ -116,7 +130,7 @@ export async function buildLazyModules(
 ): Promise<string[]> {
   const files: string[] = []
   for (const { module, exports } of modules) {
-    const outfile = join(dir, fileOf(module))
+    const outfile = join(dir, lazyFileOf(module))
     await build({
       ...options,
       stdin: {

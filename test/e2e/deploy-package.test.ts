@@ -16,6 +16,8 @@ import { after, before, describe, it } from 'node:test'
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs'
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda'
 import { Webhook } from 'standardwebhooks'
+import { FUNCTION_LAZY_MODULES, lazyFileOf } from '../../scripts/lazy-modules.ts'
+import { runOk } from '../../shared/commands.ts'
 import { invokeArtifact } from '../helpers/artifact.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { apiGatewayEvent, queuedMessage, sqsEvent, sqsRecord } from '../helpers/factories.ts'
@@ -476,7 +478,42 @@ describe('the packaged functions, each run from its zip', () => {
     assert.equal(tested?.statusCode, 200, tested?.body)
     assert.equal(received.length, 2, 'the test event reached the receiver')
   })
+
+  // What each function loads on first use, from beside its entry: a file missing from the
+  // zip, or one that needs node_modules, would fail only on the rare path that needs it.
+  it('holds the libraries each function loads on first use, each loading on its own', async () => {
+    for (const name of FUNCTIONS) {
+      for (const { module, exports } of FUNCTION_LAZY_MODULES[name]) {
+        const file = join(run, name, `dist/${name}`, lazyFileOf(module))
+        const names = exports === 'module.exports' ? [] : exports
+        const { stdout } = await runOk(
+          process.execPath,
+          ['-e', LAZY_CHECK, file, JSON.stringify(names)],
+          { env: { PATH: process.env.PATH }, cwd: dirname(file) },
+        )
+        assert.equal(stdout.trim(), 'loaded', `${name}: ${module}`)
+      }
+    }
+  })
 })
+
+// The child: requires one lazy file, as the stand-in does, and looks for the exports it
+// forwards. safe-stable-stringify, which pino calls for what JSON.stringify throws on, is
+// tried on both.
+const LAZY_CHECK = `
+const [file, names] = process.argv.slice(1)
+const loaded = require(file)
+for (const name of JSON.parse(names)) {
+  if (loaded[name] === undefined) throw new Error(file + ' has no export ' + name)
+}
+if (file.endsWith('safe-stable-stringify.cjs')) {
+  const circular = { big: 1n }
+  circular.self = circular
+  const text = loaded.configure({})(circular)
+  if (text !== '{"big":1,"self":"[Circular]"}') throw new Error('stringified ' + text)
+}
+console.log('loaded')
+`
 
 /** An HTTP server on a free loopback port answering JSON with what `answer` returns. */
 async function listen(
