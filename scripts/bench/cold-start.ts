@@ -7,7 +7,7 @@
  * The rounds interleave the bundles, so that the machine's other load falls on all alike.
  * Run alone: `npm exec -- tsx scripts/bench/cold-start.ts`.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -49,10 +49,11 @@ const FUNCTIONS = [
   { name: 'api', baseline: SDK_CLIENTS + SECRETS_CLIENT },
 ]
 
-// The child: the import alone is timed, as Lambda's init runs it.
+// The child: the import alone is timed, as Lambda's init runs it. It runs from a file, as
+// Lambda's runtime does (`node -e` defines a global for each built-in module).
 const IMPORT_TIMER = `
 const started = performance.now()
-await import(process.argv[1])
+await import(process.argv[2])
 console.error('import-ms ' + (performance.now() - started))
 process.exit(0)
 `
@@ -66,20 +67,19 @@ export interface ColdStartResult {
   baselineImportMs: number
 }
 
-/** Milliseconds one fresh process took to import `file`. */
-async function importMs(file: string): Promise<number> {
+/** Milliseconds one fresh process took to import `file`, timed by the script at `timer`. */
+async function importMs(file: string, timer: string): Promise<number> {
   const env = {
     ...cleanEnv(),
     AWS_REGION: 'us-east-1',
+    // As Lambda sets it: the functions take their Lambda paths (shared/logger.ts writes
+    // each line synchronously there).
+    AWS_LAMBDA_FUNCTION_NAME: 'mailbridge-bench',
     // The API's key as a variable: the bench times the import, not a Secrets Manager call.
     MAILBRIDGE_API_KEY: 'bench-cold-start',
     LOG_LEVEL: 'warn',
   }
-  const { stderr } = await runOk(
-    process.execPath,
-    ['--input-type=module', '-e', IMPORT_TIMER, pathToFileURL(file).href],
-    { env },
-  )
+  const { stderr } = await runOk(process.execPath, [timer, pathToFileURL(file).href], { env })
   const match = /import-ms (\S+)/.exec(stderr)
   if (!match) throw new Error(`no import time from ${file}: ${stderr}`)
   return Number(match[1])
@@ -126,9 +126,11 @@ export async function measureColdStart(rounds = ROUNDS): Promise<ColdStartResult
       })
       files.set(`baseline-${name}`, outfile)
     }
+    const timer = join(dir, 'import-timer.mjs')
+    await writeFile(timer, IMPORT_TIMER)
     const times = new Map<string, number[]>([...files.keys()].map((key) => [key, []]))
     for (let round = 0; round < rounds; round++) {
-      for (const [key, file] of files) times.get(key)?.push(await importMs(file))
+      for (const [key, file] of files) times.get(key)?.push(await importMs(file, timer))
     }
     const zips = join(REPO, '.serverless')
     const zipNames = new Set(await readdir(zips))

@@ -482,15 +482,16 @@ describe('the packaged functions, each run from its zip', () => {
   // What each function loads on first use, from beside its entry: a file missing from the
   // zip, or one that needs node_modules, would fail only on the rare path that needs it.
   it('holds the libraries each function loads on first use, each loading on its own', async () => {
+    const check = join(dir, 'lazy-check.cjs')
+    await writeFile(check, LAZY_CHECK)
     for (const name of FUNCTIONS) {
       for (const { module, exports } of FUNCTION_LAZY_MODULES[name]) {
         const file = join(run, name, `dist/${name}`, lazyFileOf(module))
         const names = exports === 'module.exports' ? [] : exports
-        const { stdout } = await runOk(
-          process.execPath,
-          ['-e', LAZY_CHECK, file, JSON.stringify(names)],
-          { env: { PATH: process.env.PATH }, cwd: dirname(file) },
-        )
+        const { stdout } = await runOk(process.execPath, [check, file, JSON.stringify(names)], {
+          env: { PATH: process.env.PATH },
+          cwd: dirname(file),
+        })
         assert.equal(stdout.trim(), 'loaded', `${name}: ${module}`)
       }
     }
@@ -499,9 +500,9 @@ describe('the packaged functions, each run from its zip', () => {
 
 // The child: requires one lazy file, as the stand-in does, and looks for the exports it
 // forwards. safe-stable-stringify, which pino calls for what JSON.stringify throws on, is
-// tried on both.
+// tried on both. From a file: `node -e` defines a global for each built-in module.
 const LAZY_CHECK = `
-const [file, names] = process.argv.slice(1)
+const [file, names] = process.argv.slice(2)
 const loaded = require(file)
 for (const name of JSON.parse(names)) {
   if (loaded[name] === undefined) throw new Error(file + ' has no export ' + name)

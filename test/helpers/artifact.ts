@@ -3,7 +3,7 @@
  * with no node_modules, the module imported once (the init), then its `handler` called with
  * each event in turn and a context.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -12,9 +12,11 @@ import { runOk } from '../../shared/commands.ts'
 // Init and a few events against the local emulators; a minute is a hung handler (ms).
 const INVOKE_TIMEOUT_MS = 60_000
 
-// The child: events on stdin, results to the file named in argv (stdout is the logs').
+// The child: events on stdin, results to the file named in argv (stdout is the logs'). Run
+// from a file, as Lambda's runtime imports a handler: `node -e` would give the bundle
+// globals Lambda does not (each built-in module by name: `assert`, `http`...).
 const RUNNER = `
-const [module, out] = process.argv.slice(1)
+const [module, out] = process.argv.slice(2)
 let input = ''
 for await (const chunk of process.stdin) input += chunk
 const { handler } = await import(module)
@@ -42,11 +44,13 @@ export async function invokeArtifact(
   const dir = await mkdtemp(join(tmpdir(), 'mailbridge-invoke-'))
   try {
     const out = join(dir, 'results.json')
-    await runOk(
-      process.execPath,
-      ['--input-type=module', '-e', RUNNER, pathToFileURL(file).href, out],
-      { env, input: JSON.stringify(events), timeoutMs: INVOKE_TIMEOUT_MS },
-    )
+    const runner = join(dir, 'runner.mjs')
+    await writeFile(runner, RUNNER)
+    await runOk(process.execPath, [runner, pathToFileURL(file).href, out], {
+      env,
+      input: JSON.stringify(events),
+      timeoutMs: INVOKE_TIMEOUT_MS,
+    })
     return JSON.parse(await readFile(out, 'utf8')) as unknown[]
   } finally {
     await rm(dir, { recursive: true, force: true })

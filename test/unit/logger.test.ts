@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const LOGGER = fileURLToPath(new URL('../../shared/logger.ts', import.meta.url))
 
@@ -43,4 +47,48 @@ test('an object with a circular reference or a BigInt is still logged', () => {
   const line = JSON.parse(child.stdout.toString().trim())
   assert.equal(line.msg, 'circular')
   assert.deepEqual(line.job, { id: 'j1', size: 10, self: '[Circular]' })
+})
+
+// pino's stream requires assert only as it closes, and pino worker_threads only for an
+// asynchronous destination (patches/sonic-boom+4.2.1.patch, patches/pino+10.4.0.patch).
+// Run from a file: `node -e` defines a global for each built-in module, `assert` among them.
+const CLOSED = `
+import { readFileSync } from 'node:fs'
+const { pino } = await import(process.argv[2])
+const file = process.argv[3]
+for (const sync of [true, false]) {
+  const destination = pino.destination({ dest: file, sync, append: true })
+  pino({ base: {} }, destination).info({ sync }, 'before close')
+  await new Promise((resolve, reject) => {
+    destination.on('close', resolve)
+    destination.on('error', reject)
+    destination.end()
+  })
+}
+process.stdout.write(readFileSync(file, 'utf8'))
+`
+
+test('a log stream, synchronous or not, closes with every line written', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mailbridge-log-'))
+  try {
+    const script = join(dir, 'close.mjs')
+    await writeFile(script, CLOSED)
+    const pino = pathToFileURL(createRequire(import.meta.url).resolve('pino')).href
+    const child = spawnSync(process.execPath, [script, pino, join(dir, 'out.log')])
+    assert.equal(child.status, 0, child.stderr.toString())
+    const lines = child.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    assert.deepEqual(
+      lines.map((line) => [line.msg, line.sync]),
+      [
+        ['before close', true],
+        ['before close', false],
+      ],
+    )
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
 })
