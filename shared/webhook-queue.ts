@@ -30,6 +30,7 @@ export interface SendOptions {
 }
 
 export interface WebhookQueue {
+  /** Queues `job`, now or after `options.delaySeconds`. */
   send(job: WebhookJob, options?: SendOptions): Promise<void>
 }
 

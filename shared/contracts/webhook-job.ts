@@ -51,8 +51,8 @@ export const WebhookJobSchema = z.object({
    */
   sole: z.optional(z.literal(true)),
   /**
-   * The parsed message as ingest stored it, when the job fits in 64 KiB with it (ingest's
-   * INLINE_JOB_BYTES; left out otherwise). Used at the job's first receive only, so that the
+   * The parsed message as ingest stored it, when the job fits in 64 KiB with it
+   * (INLINE_JOB_BYTES, shared/webhook-queue.ts; left out otherwise). Used at the job's first receive only, so that the
    * first attempt reads nothing from S3; any later receive reads the message as it is then.
    * Trusted as the stored copy is (MessageStore.getParsed): the same ingest wrote both.
    * Dropped whenever a job is put back.

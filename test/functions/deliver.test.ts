@@ -39,14 +39,14 @@ after(async () => {
 /** A deliverer on a clock the test moves, whose retries land in `queued` instead of SQS. */
 function deliverer(options: DeliverOptions = {}) {
   const clock = { now: Date.now() }
-  const queued: Array<{ job: WebhookJob; delay: number }> = []
+  const queued: Array<{ job: WebhookJob; delay: number; message: unknown }> = []
   const deps = deliverDeps(emulator.root, {
     logger: createLogger('test-deliver'),
     clock: () => clock.now,
     random: () => 0.5,
     queue: {
-      async send(job, { delaySeconds = 0 } = {}) {
-        queued.push({ job, delay: delaySeconds })
+      async send(job, { delaySeconds = 0, message } = {}) {
+        queued.push({ job, delay: delaySeconds, message })
       },
     },
     ...options,
@@ -235,6 +235,7 @@ test('a job put back loses what only its first receive may use: sole, and the me
   const back = queued[0]?.job
   assert.equal(back?.dueAt, clock.now + 3_600_000)
   assert.deepEqual([back?.sole, back?.message], [undefined, undefined])
+  assert.equal(queued[0]?.message, undefined, 'nor is the message given to the queue to carry')
 })
 
 test('a failing receiver is retried on the Standard Webhooks schedule for days, then the event is failed', async () => {
