@@ -65,6 +65,8 @@ export interface ColdStartResult {
   importMs: number
   baselineBytes: number
   baselineImportMs: number
+  /** The round by round ratios (function ÷ its baseline, in the same round): p25 and p75. */
+  ratioSpread: [number, number]
 }
 
 /** Milliseconds one fresh process took to import `file`, timed by the script at `timer`. */
@@ -108,6 +110,15 @@ function median(values: number[]): number {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
+/** The `q` quantile of `values` (0 to 1), interpolated between the nearest two. */
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const at = (sorted.length - 1) * q
+  const low = sorted[Math.floor(at)] as number
+  const high = sorted[Math.ceil(at)] as number
+  return low + (high - low) * (at - Math.floor(at))
+}
+
 export async function measureColdStart(rounds = ROUNDS): Promise<ColdStartResult[]> {
   log('npm run package (bundles and the zips osls makes)')
   await runOk('npm', ['run', '--silent', 'package'], { cwd: REPO, timeoutMs: PACKAGE_TIMEOUT_MS })
@@ -137,6 +148,9 @@ export async function measureColdStart(rounds = ROUNDS): Promise<ColdStartResult
     const results: ColdStartResult[] = []
     for (const { name } of FUNCTIONS) {
       if (!zipNames.has(`${name}.zip`)) throw new Error(`osls made no ${name}.zip`)
+      const own = times.get(name) ?? []
+      const baseline = times.get(`baseline-${name}`) ?? []
+      const ratios = own.map((ms, round) => ms / (baseline[round] as number))
       results.push({
         name,
         zipBytes: (await stat(join(zips, `${name}.zip`))).size,
@@ -144,6 +158,7 @@ export async function measureColdStart(rounds = ROUNDS): Promise<ColdStartResult
         importMs: median(times.get(name) ?? []),
         baselineBytes: await bytesAtStart(files.get(`baseline-${name}`) as string),
         baselineImportMs: median(times.get(`baseline-${name}`) ?? []),
+        ratioSpread: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
       })
     }
     return results
@@ -160,9 +175,10 @@ const HEADER = [
   'baseline KiB',
   'baseline import ms',
   'ratio',
+  'rounds p25–p75',
   `target ≤${TARGET_RATIO}×`,
 ]
-const RIGHT_ALIGNED = new Set([1, 2, 3, 4, 5, 6])
+const RIGHT_ALIGNED = new Set([1, 2, 3, 4, 5, 6, 7])
 
 export function formatColdStart(results: ColdStartResult[]): string {
   const kib = (bytes: number) => fixed(bytes / 1024, 0)
@@ -176,11 +192,12 @@ export function formatColdStart(results: ColdStartResult[]): string {
       kib(result.baselineBytes),
       fixed(result.baselineImportMs, 1),
       `${fixed(ratio, 2)}×`,
+      `${fixed(result.ratioSpread[0], 2)}–${fixed(result.ratioSpread[1], 2)}×`,
       ratio <= TARGET_RATIO ? 'PASS' : 'MISS',
     ]
   })
   return [
-    `cold start per function: zip from npm run package; bundle KiB: the entry and the chunks it imports (not those loaded on first use); import ms: the median of ${ROUNDS} fresh Node ${process.versions.node} processes importing the bundle (the init before the first event); baseline: a bundle built alike holding only the same AWS SDK clients, constructed:`,
+    `cold start per function: zip from npm run package; bundle KiB: the entry and the chunks it imports (not those loaded on first use); import ms: the median of ${ROUNDS} fresh Node ${process.versions.node} processes importing the bundle (the init before the first event); baseline: a bundle built alike holding only the same AWS SDK clients, constructed; ratio: of the two medians, the verdict; rounds p25–p75: the spread of the function ÷ baseline ratios of single rounds (the two import one after the other), which says how far the machine's noise moves the verdict:`,
     '',
     markdownTable(HEADER, lines, RIGHT_ALIGNED),
   ].join('\n')
