@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { BUNDLE_OPTIONS, splitInto } from '../bundle-options.ts'
 import { cleanEnv, runOk } from './processes.ts'
-import { fixed, markdownTable } from './report.ts'
+import { fixed, markdownTable, percentile } from './report.ts'
 import { isEntryPoint, log, runBench } from './run-bench.ts'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
@@ -110,15 +110,6 @@ function median(values: number[]): number {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
-/** The `q` quantile of `values` (0 to 1), interpolated between the nearest two. */
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const at = (sorted.length - 1) * q
-  const low = sorted[Math.floor(at)] as number
-  const high = sorted[Math.ceil(at)] as number
-  return low + (high - low) * (at - Math.floor(at))
-}
-
 export async function measureColdStart(rounds = ROUNDS): Promise<ColdStartResult[]> {
   log('npm run package (bundles and the zips osls makes)')
   await runOk('npm', ['run', '--silent', 'package'], { cwd: REPO, timeoutMs: PACKAGE_TIMEOUT_MS })
@@ -150,15 +141,15 @@ export async function measureColdStart(rounds = ROUNDS): Promise<ColdStartResult
       if (!zipNames.has(`${name}.zip`)) throw new Error(`osls made no ${name}.zip`)
       const own = times.get(name) ?? []
       const baseline = times.get(`baseline-${name}`) ?? []
-      const ratios = own.map((ms, round) => ms / (baseline[round] as number))
+      const ratios = own.map((ms, round) => ms / (baseline[round] as number)).sort((a, b) => a - b)
       results.push({
         name,
         zipBytes: (await stat(join(zips, `${name}.zip`))).size,
         bundleBytes: await bytesAtStart(files.get(name) as string),
-        importMs: median(times.get(name) ?? []),
+        importMs: median(own),
         baselineBytes: await bytesAtStart(files.get(`baseline-${name}`) as string),
-        baselineImportMs: median(times.get(`baseline-${name}`) ?? []),
-        ratioSpread: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
+        baselineImportMs: median(baseline),
+        ratioSpread: [percentile(ratios, 25), percentile(ratios, 75)],
       })
     }
     return results
