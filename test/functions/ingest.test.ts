@@ -44,6 +44,13 @@ function drainWebhookQueue() {
   return drainQueue(emulator.sqs, emulator.webhookQueueUrl, (m) => parseWebhookJob(m.Body ?? ''))
 }
 
+/** An endpoint listening to `mailbox`, on an empty webhook queue. */
+async function listenTo(mailbox: string) {
+  const endpoint = await webhooks.create({ url: 'http://127.0.0.1:9/', mailbox })
+  await drainWebhookQueue()
+  return endpoint
+}
+
 test('stores the raw message and the parsed one once, with an entry in each recipient mailbox', async () => {
   // Prepare
   const queued = queuedMessage(fixture, ['Bob@example.com', 'carol@example.com'])
@@ -66,8 +73,7 @@ test('stores the raw message and the parsed one once, with an entry in each reci
 })
 
 test('a redelivered record creates no duplicate message and no duplicate webhook job', async () => {
-  const endpoint = await webhooks.create({ url: 'http://127.0.0.1:9/', mailbox: 'dup@example.com' })
-  await drainWebhookQueue()
+  const endpoint = await listenTo('dup@example.com')
   const queued = queuedMessage(fixture, ['dup@example.com'])
   const body = JSON.stringify(queued)
 
@@ -85,11 +91,7 @@ test('a redelivered record creates no duplicate message and no duplicate webhook
 })
 
 test('each webhook job is sole, and carries the parsed message as stored while the two fit in 64 KiB', async () => {
-  const endpoint = await webhooks.create({
-    url: 'http://127.0.0.1:9/',
-    mailbox: 'inline@example.com',
-  })
-  await drainWebhookQueue()
+  const endpoint = await listenTo('inline@example.com')
   const small = queuedMessage(fixture, ['inline@example.com'])
   const bigText = `Subject: big\r\n\r\n${'a long line of text\r\n'.repeat(4000)}`
   const big = queuedMessage(bigText, ['inline@example.com'])
@@ -109,11 +111,7 @@ test('each webhook job is sole, and carries the parsed message as stored while t
 })
 
 test('a claim left unsent by an invocation that died is taken over, and its job is not sole', async () => {
-  const endpoint = await webhooks.create({
-    url: 'http://127.0.0.1:9/',
-    mailbox: 'died@example.com',
-  })
-  await drainWebhookQueue()
+  const endpoint = await listenTo('died@example.com')
   const queued = queuedMessage(fixture, ['died@example.com'])
   // What an invocation leaves when it died after its claim, before its send: a claim 20 s old.
   const claim = {
@@ -228,11 +226,7 @@ async function idsIn(mailbox: string) {
 }
 
 test("a client's retry of a queued message is stored once and notified once", async () => {
-  const endpoint = await webhooks.create({
-    url: 'http://127.0.0.1:9/',
-    mailbox: 'retry@example.com',
-  })
-  await drainWebhookQueue()
+  const endpoint = await listenTo('retry@example.com')
   const first = fromEdge(['retry@example.com'])
   const retry = fromEdge(['retry@example.com'])
   assert.notEqual(first.id, retry.id)
