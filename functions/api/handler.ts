@@ -10,4 +10,11 @@ import { createApiApp } from './app.ts'
 const root = compose(loadConfig())
 export const app = createApiApp(root, await loadApiKey(root.config))
 
-export const handler = handle(app)
+// Every body but the API's own JSON goes to API Gateway as base64, which it turns back into
+// bytes: raw sources and attachments are the sender's bytes whatever type they declare, and
+// Hono's default would decode a text/csv in Latin-1 as UTF-8, breaking every accented byte.
+const API_JSON = /^application\/(problem\+)?json\b/i
+
+export const handler = handle(app, {
+  isContentTypeBinary: (contentType) => !API_JSON.test(contentType),
+})

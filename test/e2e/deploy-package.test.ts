@@ -13,15 +13,19 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs'
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda'
 import { Webhook } from 'standardwebhooks'
 import { FUNCTION_LAZY_MODULES, lazyFileOf } from '../../scripts/lazy-modules.ts'
 import { runOk } from '../../shared/commands.ts'
+import { incomingRawKey } from '../../shared/store/keys.ts'
 import { invokeArtifact } from '../helpers/artifact.ts'
+import { type AwsCall, type CallRecorder, startCallRecorder } from '../helpers/aws-calls.ts'
 import { type Emulator, startEmulator } from '../helpers/emulator.ts'
 import { apiGatewayEvent, queuedMessage, sqsEvent, sqsRecord } from '../helpers/factories.ts'
 import {
+  allowsCall,
   type PackagedStack,
   packageStack,
   type Resource,
@@ -132,8 +136,10 @@ describe('the packaged template', () => {
     }
   })
 
-  it('lets each function do only what its code does', () => {
-    // ingest: reads what the edge staged, writes messages, queues webhook jobs.
+  // What each function may do beyond this is held to what its zip really does, call by
+  // call, below ('lets each function make every call it made, under its own role').
+  it('keeps each function from what is not its business', () => {
+    // ingest: reads what the edge staged, writes messages, queues webhook jobs; deletes nothing.
     assert.deepEqual(allowed('ingest', 's3:GetObject'), [
       'MailBucket.Arn/incoming/*',
       'MailBucket.Arn/routes/routes.json',
@@ -143,19 +149,18 @@ describe('the packaged template', () => {
     assert.deepEqual(allowed('ingest', 'sqs:SendMessage'), ['WebhookQueue.Arn'])
     assert.deepEqual(allowed('ingest', 'sqs:ReceiveMessage'), ['IngestQueue.Arn'])
     assert.deepEqual(allowed('ingest', 'dynamodb:DeleteItem'), [])
-    // deliver: reads parses and the delivery state; writes nothing but that state.
-    assert.deepEqual(allowed('deliver', 's3:GetObject'), ['MailBucket.Arn/messages/*.json'])
+    // deliver: reads messages, writes none; its queue is the webhook queue alone.
+    assert.deepEqual(allowed('deliver', 's3:GetObject'), ['MailBucket.Arn/messages/*'])
     assert.deepEqual(allowed('deliver', 's3:PutObject'), [])
     assert.deepEqual(allowed('deliver', 's3:DeleteObject'), [])
-    assert.deepEqual(allowed('deliver', 'sqs:SendMessage'), [])
+    assert.deepEqual(allowed('deliver', 'sqs:SendMessage'), ['WebhookQueue.Arn'])
     assert.deepEqual(allowed('deliver', 'sqs:ReceiveMessage'), ['WebhookQueue.Arn'])
-    assert.deepEqual(allowed('deliver', 'dynamodb:PutItem'), [])
-    assert.deepEqual(allowed('deliver', 'dynamodb:DeleteItem'), [])
-    // api: reads and deletes messages, never the edge's incoming/, never a queue.
+    // api: reads and deletes messages, never the edge's incoming/, never the ingest queue.
+    assert.deepEqual(allowed('api', 's3:GetObject'), ['MailBucket.Arn/messages/*'])
     assert.deepEqual(allowed('api', 's3:DeleteObject'), ['MailBucket.Arn/messages/*'])
     // api: publishes the route snapshot, and writes nothing else of the bucket.
     assert.deepEqual(allowed('api', 's3:PutObject'), ['MailBucket.Arn/routes/routes.json'])
-    assert.deepEqual(allowed('api', 'sqs:SendMessage'), [])
+    assert.deepEqual(allowed('api', 'sqs:SendMessage'), ['WebhookQueue.Arn'])
     assert.deepEqual(allowed('api', 'secretsmanager:GetSecretValue'), ['ApiKeySecret'])
     for (const name of ['ingest', 'deliver'] as const) {
       assert.deepEqual(allowed(name, 'secretsmanager:GetSecretValue'), [], name)
@@ -354,17 +359,33 @@ describe('the packaged functions, each run from its zip', () => {
   const SECRET_ARN =
     'arn:aws:secretsmanager:us-east-1:000000000000:secret:mailbridge/prod/api-key-AbCdEf'
   const MAILBOX = 'someone@deploy.test'
+  // Names none of mailbridge's defaults has: a function that falls back on a default for
+  // a resource the template does not hand it would miss these.
+  const NAMES = {
+    MAILBRIDGE_BUCKET: 'stack-mail',
+    MAILBRIDGE_TABLE: 'stack-table',
+    MAILBRIDGE_INGEST_QUEUE: 'stack-ingest',
+    MAILBRIDGE_WEBHOOK_QUEUE: 'stack-webhooks',
+  }
+  // An attachment in Latin-1, not UTF-8: it must come out of the API byte for byte.
+  const CSV = Buffer.from('name;city\nJosé;Zürich\n', 'latin1')
   let emulator: Emulator
   let run: string
+  // In front of the emulators: S3 and SQS, and DynamoDB. They note every call.
+  let awsCalls: CallRecorder
+  let tableCalls: CallRecorder
+  const calls = new Map<string, AwsCall[]>(FUNCTIONS.map((name) => [name, []]))
   // A stand-in for Secrets Manager's GetSecretValue (JSON 1.1 protocol), on loopback.
   let secrets: Server
   const secretRequests: IncomingHttpHeaders[] = []
-  // The webhook receiver that deliver posts to.
+  // The webhook receiver that deliver posts to: /flaky fails its first request.
   let receiver: Server
-  const received: { headers: IncomingHttpHeaders; body: string }[] = []
+  const received: { path: string; headers: IncomingHttpHeaders; body: string }[] = []
 
   before(async () => {
-    emulator = await startEmulator()
+    emulator = await startEmulator(NAMES)
+    awsCalls = await startCallRecorder(emulator.endpoint)
+    tableCalls = await startCallRecorder(emulator.config.aws.dynamodbEndpoint as string)
     run = join(dir, 'run')
     for (const [name, zip] of stack.zips) {
       for (const [file, bytes] of await readZip(zip)) {
@@ -382,28 +403,64 @@ describe('the packaged functions, each run from its zip', () => {
         : [400, { __type: 'ResourceNotFoundException', message: `no secret ${SecretId}` }]
     })
     receiver = await listen((request, body) => {
-      received.push({ headers: request.headers, body })
-      return [200, {}]
+      const path = request.url ?? ''
+      received.push({ path, headers: request.headers, body })
+      const first = received.filter((r) => r.path === path).length === 1
+      return path === '/flaky' && first ? [500, {}] : [200, {}]
     })
   })
 
   after(async () => {
+    await awsCalls?.close()
+    await tableCalls?.close()
     await emulator?.stop()
     secrets?.close()
     receiver?.close()
   })
 
-  /** The environment Lambda would give `name`, pointed at the emulators. */
+  /** A queue's URL, through the recorder. */
+  function viaRecorder(queueUrl: string): string {
+    const { pathname } = new URL(queueUrl)
+    return `${awsCalls.endpoint}${pathname}`
+  }
+
+  /** What the template's references stand for here. */
+  function standIn(reference: string): string | undefined {
+    return {
+      MailBucket: NAMES.MAILBRIDGE_BUCKET,
+      MailTable: NAMES.MAILBRIDGE_TABLE,
+      IngestQueue: viaRecorder(emulator.ingestQueueUrl),
+      WebhookQueue: viaRecorder(emulator.webhookQueueUrl),
+      ApiKeySecret: SECRET_ARN,
+    }[reference]
+  }
+
+  /**
+   * The environment Lambda would give `name`: the variables the template gives the function,
+   * each reference replaced by its stand-in here, and what Lambda itself sets, pointed at
+   * the emulators through the recorders.
+   */
   function lambdaEnv(name: string): NodeJS.ProcessEnv {
+    const { Variables } = props(`${logicalId(name)}LambdaFunction`).Environment as {
+      Variables: Record<string, unknown>
+    }
+    const fromTemplate = Object.entries(Variables).map(([variable, value]) => {
+      const reference = refName(value)
+      const stood = standIn(reference)
+      assert.ok(stood, `${name}: ${variable} is ${reference}, which this test has no stand-in for`)
+      return [variable, stood]
+    })
+    const { AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = emulator.env()
     return {
       PATH: process.env.PATH,
-      ...emulator.env(),
-      AWS_ENDPOINT_URL_DYNAMODB: emulator.config.aws.dynamodbEndpoint,
+      AWS_REGION,
+      AWS_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY,
+      AWS_ENDPOINT_URL: awsCalls.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: tableCalls.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: url(secrets),
       AWS_LAMBDA_FUNCTION_NAME: `mailbridge-prod-${name}`,
-      MAILBRIDGE_TABLE: emulator.config.table,
-      MAILBRIDGE_WEBHOOK_QUEUE: emulator.webhookQueueUrl,
-      MAILBRIDGE_API_KEY_SECRET: SECRET_ARN,
+      ...Object.fromEntries(fromTemplate),
       // The receiver is on loopback over http, which a deployed stack refuses (SSRF).
       MAILBRIDGE_WEBHOOK_ALLOW_HTTP: 'true',
       MAILBRIDGE_WEBHOOK_ALLOW_LOOPBACK: 'true',
@@ -411,63 +468,100 @@ describe('the packaged functions, each run from its zip', () => {
     }
   }
 
-  function invoke(name: string, events: unknown[]) {
-    return invokeArtifact(join(run, name, `dist/${name}/index.mjs`), events, lambdaEnv(name))
+  async function invoke(name: string, events: unknown[]) {
+    try {
+      return await invokeArtifact(
+        join(run, name, `dist/${name}/index.mjs`),
+        events,
+        lambdaEnv(name),
+      )
+    } finally {
+      calls.get(name)?.push(...awsCalls.take(), ...tableCalls.take())
+    }
   }
 
-  it('takes mail in through ingest, posts its webhook through deliver, lists it through the API', async () => {
-    // Prepare: an endpoint for the mailbox, through the API (its key from the secret).
-    const auth = { authorization: `Bearer ${API_KEY}` }
+  /** One API request through the API's zip, as API Gateway (HTTP API, v2) passes it. */
+  async function api(
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; body?: string } = {},
+  ): Promise<{ statusCode: number; body: string; bytes: Buffer; headers: Record<string, string> }> {
+    const headers = { authorization: `Bearer ${API_KEY}`, ...options.headers }
+    const [result] = (await invoke('api', [
+      apiGatewayEvent(method, path, { ...options, headers }),
+    ])) as {
+      statusCode: number
+      body: string
+      isBase64Encoded: boolean
+      headers: Record<string, string>
+    }[]
+    assert.ok(result, `${method} ${path}: no result`)
+    // What API Gateway sends the client: the body, base64-decoded when the function says so.
+    const bytes = Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8')
+    return { ...result, bytes, body: bytes.toString('utf8') }
+  }
+
+  it('takes mail in through ingest, posts its webhooks through deliver, serves it through the API', async () => {
+    // Prepare: two endpoints for the mailbox, through the API (its key from the secret).
+    const json = { 'content-type': 'application/json' }
     const [refused, created] = (await invoke('api', [
       apiGatewayEvent('GET', '/v1/webhooks'),
       apiGatewayEvent('POST', '/v1/webhooks', {
-        headers: { ...auth, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${API_KEY}`, ...json },
         body: JSON.stringify({ url: `${url(receiver)}/hook`, mailbox: MAILBOX }),
       }),
     ])) as { statusCode: number; body: string }[]
     assert.equal(refused?.statusCode, 401)
     assert.equal(created?.statusCode, 201, created?.body)
-    const { secret } = JSON.parse(created?.body ?? '{}') as { secret: string }
+    const { id: hookId, secret } = JSON.parse(created?.body ?? '{}') as {
+      id: string
+      secret: string
+    }
     assert.equal(secretRequests.length, 1, 'the key is read once per cold start')
     assert.match(String(secretRequests[0]?.authorization), /^AWS4-HMAC-SHA256 /)
+    const flaky = await api('POST', '/v1/webhooks', {
+      headers: json,
+      body: JSON.stringify({ url: `${url(receiver)}/flaky`, mailbox: MAILBOX, format: 'raw' }),
+    })
+    assert.equal(flaky.statusCode, 201, flaky.body)
+    const { id: flakyId } = JSON.parse(flaky.body) as { id: string }
 
-    // Act: an SQS batch into ingest, then the webhook job it queued into deliver.
-    const queued = queuedMessage(
-      // Latin-1, so that ingest loads its charset decoders from beside its entry; and an HTML
-      // part beside the plain one, whose text is derived from it with the table of HTML
-      // entities, also loaded from beside the entry.
-      'From: a@example.net\r\nTo: someone@deploy.test\r\nSubject: =?iso-8859-1?Q?packag=E9?=\r\n' +
-        'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n' +
-        'Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n' +
-        '\r\nfrom the zip, d=E9j=E0 vu\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n' +
-        '\r\n<p>&eacute;t&eacute; &amp; hiver</p>\r\n--b--\r\n',
-      [MAILBOX],
+    // Act: a message the edge staged in the bucket, as an SQS batch into ingest; then the
+    // webhook jobs it queued, into deliver.
+    const raw = Buffer.concat([
+      Buffer.from(
+        // Latin-1, so that ingest loads its charset decoders from beside its entry; and an
+        // HTML part beside the plain one, whose text is derived from it with the table of
+        // HTML entities, also loaded from beside the entry.
+        'From: a@example.net\r\nTo: someone@deploy.test\r\nSubject: =?iso-8859-1?Q?packag=E9?=\r\n' +
+          'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n' +
+          'Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n' +
+          '\r\nfrom the zip, d=E9j=E0 vu\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n' +
+          '\r\n<p>&eacute;t&eacute; &amp; hiver</p>\r\n--b\r\n' +
+          'Content-Type: text/csv; charset=iso-8859-1\r\n' +
+          'Content-Disposition: attachment; filename="export.csv"\r\n' +
+          'Content-Transfer-Encoding: base64\r\n\r\n',
+      ),
+      Buffer.from(`${CSV.toString('base64')}\r\n--b--\r\n`),
+    ])
+    const queued = queuedMessage(raw, [MAILBOX])
+    const staged = incomingRawKey(queued.id)
+    await emulator.s3.send(
+      new PutObjectCommand({ Bucket: NAMES.MAILBRIDGE_BUCKET, Key: staged, Body: raw }),
     )
+    queued.raw = { s3: { bucket: NAMES.MAILBRIDGE_BUCKET, key: staged } }
     const [ingested] = (await invoke('ingest', [
       sqsEvent(sqsRecord(JSON.stringify(queued))),
     ])) as SQSBatchResponse[]
     assert.deepEqual(ingested, { batchItemFailures: [] })
-    const { Messages = [] } = await emulator.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: emulator.webhookQueueUrl,
-        MaxNumberOfMessages: 10,
-        MessageSystemAttributeNames: ['All'],
-        WaitTimeSeconds: 1,
-      }),
-    )
-    assert.equal(Messages.length, 1, 'one webhook job queued')
-    const records: SQSRecord[] = Messages.map((m) => ({
-      ...sqsRecord(m.Body ?? ''),
-      messageId: m.MessageId ?? '',
-      receiptHandle: m.ReceiptHandle ?? '',
-      md5OfBody: m.MD5OfBody ?? '',
-    }))
-    const [delivered] = (await invoke('deliver', [sqsEvent(...records)])) as SQSBatchResponse[]
+    const jobs = await receiveJobs(2)
+    const [delivered] = (await invoke('deliver', [sqsEvent(...jobs)])) as SQSBatchResponse[]
     assert.deepEqual(delivered, { batchItemFailures: [] })
 
-    // Assess: the receiver got the signed payload; the API lists the message.
-    assert.equal(received.length, 1)
-    const hook = received[0] as { headers: IncomingHttpHeaders; body: string }
+    // Assess: the receiver got the signed payload, and the raw message on the flaky
+    // endpoint's one attempt, which failed: deliver put it back on the queue to retry.
+    const hook = received.find((r) => r.path === '/hook')
+    assert.ok(hook, 'the mailbridge endpoint got its webhook')
     const payload = new Webhook(secret).verify(hook.body, {
       'webhook-id': String(hook.headers['webhook-id']),
       'webhook-timestamp': String(hook.headers['webhook-timestamp']),
@@ -475,28 +569,109 @@ describe('the packaged functions, each run from its zip', () => {
     })
     assert.match(JSON.stringify(payload), new RegExp(queued.id))
     assert.match(JSON.stringify(payload), /from the zip, déjà vu\\n\\nété & hiver/)
-    const [listed] = (await invoke('api', [
-      apiGatewayEvent('GET', `/v1/mailboxes/${encodeURIComponent(MAILBOX)}/messages`, {
-        headers: auth,
-      }),
-    ])) as { statusCode: number; body: string }[]
-    assert.equal(listed?.statusCode, 200, listed?.body)
-    const { messages } = JSON.parse(listed?.body ?? '{}') as {
-      messages: { id: string; subject: string }[]
-    }
+    assert.deepEqual(
+      received.filter((r) => r.path === '/flaky').map((r) => r.headers['content-type']),
+      ['message/rfc822'],
+    )
+    assert.ok(
+      calls
+        .get('deliver')
+        ?.some(
+          (c) => c.action === 'sqs:SendMessage' && c.resource === NAMES.MAILBRIDGE_WEBHOOK_QUEUE,
+        ),
+      'deliver queued the retry on the stack’s webhook queue',
+    )
+
+    // The API: the list, the raw source and the attachment byte for byte, the failed
+    // attempt, a replay, a test event (its client made on first use), and the delete.
+    const mailbox = `/v1/mailboxes/${encodeURIComponent(MAILBOX)}/messages`
+    const listed = await api('GET', mailbox)
+    assert.equal(listed.statusCode, 200, listed.body)
+    const { messages } = JSON.parse(listed.body) as { messages: { id: string; subject: string }[] }
     assert.deepEqual(
       messages.map((m) => [m.id, m.subject]),
       [[queued.id, 'packagé']],
     )
-
-    // A test event, sent by the API through its own client, made on first use.
-    const { id } = JSON.parse(created?.body ?? '{}') as { id: string }
-    const [tested] = (await invoke('api', [
-      apiGatewayEvent('POST', `/v1/webhooks/${id}/test`, { headers: auth }),
-    ])) as { statusCode: number; body: string }[]
-    assert.equal(tested?.statusCode, 200, tested?.body)
-    assert.equal(received.length, 2, 'the test event reached the receiver')
+    const source = await api('GET', `${mailbox}/${queued.id}/raw`)
+    assert.equal(source.statusCode, 200)
+    assert.ok(source.bytes.equals(raw), 'the raw source, byte for byte')
+    const attachment = await api('GET', `${mailbox}/${queued.id}/attachments/0`)
+    assert.equal(attachment.statusCode, 200, attachment.body)
+    assert.match(String(attachment.headers['content-type']), /^text\/csv/)
+    assert.ok(
+      attachment.bytes.equals(CSV),
+      `the attachment, byte for byte: ${attachment.bytes.toString('hex')}`,
+    )
+    const attempts = await api('GET', `/v1/webhooks/${flakyId}/attempts`)
+    assert.equal(attempts.statusCode, 200, attempts.body)
+    const { attempts: logged } = JSON.parse(attempts.body) as {
+      attempts: { status: string; httpStatus: number | null }[]
+    }
+    assert.deepEqual(
+      logged.map((a) => [a.status, a.httpStatus]),
+      [['failed', 500]],
+    )
+    const replayed = await api('POST', `/v1/webhooks/${hookId}/replay`, {
+      headers: json,
+      body: JSON.stringify({ messageId: queued.id }),
+    })
+    assert.equal(replayed.statusCode, 202, replayed.body)
+    const [redelivered] = (await invoke('deliver', [
+      sqsEvent(...(await receiveJobs(1))),
+    ])) as SQSBatchResponse[]
+    assert.deepEqual(redelivered, { batchItemFailures: [] })
+    assert.equal(received.filter((r) => r.path === '/hook').length, 2, 'the replay came')
+    const tested = await api('POST', `/v1/webhooks/${hookId}/test`)
+    assert.equal(tested.statusCode, 200, tested.body)
+    assert.equal(received.filter((r) => r.path === '/hook').length, 3, 'the test event came')
+    const deleted = await api('DELETE', `${mailbox}/${queued.id}`)
+    assert.equal(deleted.statusCode, 204, deleted.body)
   })
+
+  // Each function's role is held to what its artifact did above, call by call: an action,
+  // a key prefix or a partition key its role leaves out fails here, as it would on AWS.
+  it('lets each function make every call it made, under its own role', () => {
+    const resolve = (reference: string) => {
+      const [base = '', ...rest] = reference.split('/')
+      const name = standIn(base.replace(/\.Arn$/, '')) ?? base
+      return [name.slice(name.lastIndexOf('/') + 1), ...rest].join('/')
+    }
+    const refused = FUNCTIONS.map((name) => {
+      const made = calls.get(name) ?? []
+      assert.ok(made.length > 0, `${name} made calls`)
+      return [name, made.filter((call) => !allowsCall(roleStatements(name), call, resolve))]
+    })
+    assert.deepEqual(
+      Object.fromEntries(refused),
+      Object.fromEntries(FUNCTIONS.map((name) => [name, []])),
+      'calls a role does not allow',
+    )
+  })
+
+  /** The next `count` jobs on the webhook queue, as SQS records. */
+  async function receiveJobs(count: number): Promise<SQSRecord[]> {
+    const records: SQSRecord[] = []
+    for (let tries = 0; records.length < count && tries < 5; tries++) {
+      const { Messages = [] } = await emulator.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: emulator.webhookQueueUrl,
+          MaxNumberOfMessages: 10,
+          MessageSystemAttributeNames: ['All'],
+          WaitTimeSeconds: 1,
+        }),
+      )
+      for (const m of Messages) {
+        records.push({
+          ...sqsRecord(m.Body ?? ''),
+          messageId: m.MessageId ?? '',
+          receiptHandle: m.ReceiptHandle ?? '',
+          md5OfBody: m.MD5OfBody ?? '',
+        })
+      }
+    }
+    assert.equal(records.length, count, `${count} webhook jobs queued`)
+    return records
+  }
 
   // What each function loads on first use, from beside its entry: a file missing from the
   // zip, or one that needs node_modules, would fail only on the rare path that needs it.

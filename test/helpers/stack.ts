@@ -100,3 +100,35 @@ export function statementsOf(document: unknown): Statement[] {
     Condition: statement.Condition as Statement['Condition'],
   }))
 }
+
+/** IAM's wildcards (`*` any run of characters, `?` one) as a pattern over the whole value. */
+function wildcard(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&')
+  return new RegExp(`^${escaped.replace(/\*/g, '.*').replace(/\?/g, '.')}$`)
+}
+
+/**
+ * Whether Allow statements let a call through, as IAM decides for the subset the roles use:
+ * an action named exactly, a resource matched with wildcards once `resolve` has turned the
+ * template's reference (`MailBucket.Arn/messages/*`) into the call's form (`bucket/messages/*`),
+ * and a `ForAllValues:StringLike` condition on `dynamodb:LeadingKeys`. Any other condition
+ * is not understood, and allows nothing.
+ */
+export function allowsCall(
+  statements: Statement[],
+  call: { action: string; resource: string; leadingKeys?: string[] },
+  resolve: (reference: string) => string,
+): boolean {
+  return statements.some((statement) => {
+    if (statement.Effect !== 'Allow' || !statement.actions.includes(call.action)) return false
+    if (!statement.resources.some((resource) => wildcard(resolve(resource)).test(call.resource)))
+      return false
+    const { 'ForAllValues:StringLike': like, ...others } = statement.Condition ?? {}
+    if (Object.keys(others).length > 0) return false
+    const { 'dynamodb:LeadingKeys': leading, ...rest } = like ?? {}
+    if (Object.keys(rest).length > 0) return false
+    if (leading === undefined) return true
+    const patterns = (leading as string[]).map(wildcard)
+    return (call.leadingKeys ?? []).every((key) => patterns.some((p) => p.test(key)))
+  })
+}
