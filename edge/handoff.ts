@@ -37,6 +37,8 @@ export interface HandoffRequest {
   prefix?: string
   /** The version of the routes the recipients were accepted under. */
   routesVersion?: number
+  /** The plus-address delimiters they were decided with. */
+  delimiters?: string | undefined
 }
 
 export interface HandoffResult {
@@ -104,6 +106,7 @@ export class Handoff {
         raw,
         traceBytes: Buffer.byteLength(request.prefix ?? ''),
         routesVersion: request.routesVersion,
+        delimiters: request.delimiters,
         client: request.client,
       }
       // Pure ASCII: its length is its size in bytes.

@@ -252,7 +252,7 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
         hostname: config.hostname,
         receivedAt,
       })
-      const routesVersion = check.routesVersion
+      const { routesVersion, delimiters } = check
       handoff
         .deliver(stream, {
           id,
@@ -262,6 +262,7 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
           client,
           prefix,
           routesVersion,
+          delimiters,
         })
         .then(
           (result) => {

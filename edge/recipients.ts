@@ -44,6 +44,14 @@ export class RecipientCheck {
     return version === undefined || version < 0 ? undefined : version
   }
 
+  /**
+   * The plus-address delimiters the routes were decided with (see QueuedMessage.delimiters);
+   * undefined without routes.
+   */
+  get delimiters(): string | undefined {
+    return this.#options.routes?.delimiters
+  }
+
   /** Undefined when the recipient is wanted, else the error to answer RCPT with. */
   async check(recipient: string, sender: string): Promise<LmtpError | undefined> {
     const { domains, routes, counters, logger } = this.#options

@@ -112,7 +112,7 @@ export async function ingest(
   }
   const parsed = buildParsedMessage(queued, parse, { authservId: deps.authservId, dkim })
   const routes = await deps.routes.table(queued.routesVersion)
-  const plan = planDelivery(routes, queued.envelope, parsed.headers)
+  const plan = planDelivery(routes, queued.envelope, parsed.headers, queued.delimiters)
   batch.routed(plan)
   for (const { rcpt, routeId } of plan.dropped) {
     deps.logger.info({ messageId: queued.id, rcpt, routeId }, 'recipient dropped by its route')

@@ -36,6 +36,8 @@ export function planDelivery(
   routes: RouteTable,
   envelope: { mailFrom: string; rcptTo: string[] },
   headers: ReadonlyArray<{ name: string; value: string }>,
+  /** The delimiters the edge split the recipients with, when it said. */
+  delimiters?: string,
 ): DeliveryPlan {
   const plan: DeliveryPlan = {
     mailboxes: new Map(),
@@ -48,7 +50,12 @@ export function planDelivery(
   for (const rcpt of envelope.rcptTo) {
     const key = rcpt.toLowerCase()
     if (plan.decisions.has(key)) continue
-    const decision = routes.decide({ recipient: rcpt, sender: envelope.mailFrom, headers })
+    const decision = routes.decide({
+      recipient: rcpt,
+      sender: envelope.mailFrom,
+      headers,
+      delimiters,
+    })
     plan.decisions.set(key, decision)
     for (const id of decision.routes) plan.matched.set(id, (plan.matched.get(id) ?? 0) + 1)
     if (decision.dropped !== undefined) {

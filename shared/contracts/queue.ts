@@ -53,6 +53,13 @@ export const QueuedMessageSchema = z.object({
    * that version or a later one, never an older copy. Absent from an edge without routes.
    */
   routesVersion: z.optional(count()),
+  /**
+   * The plus-address delimiters the edge decided the recipients with (its
+   * MAILBRIDGE_RECIPIENT_DELIMITER; "" for none): ingest splits with the same, so that a
+   * recipient is stored in the mailbox whose quota the edge checked, whatever the functions'
+   * own setting. Absent from an edge without routes, or one that predates it: ingest's own.
+   */
+  delimiters: z.optional(z.string().check(z.maxLength(8))),
   /** The LMTP client, for logs and trace headers. */
   client: z.optional(
     z.object({

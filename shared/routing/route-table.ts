@@ -43,6 +43,8 @@ export interface RoutingInput {
   sender: string
   /** The message's headers; undefined at RCPT time, when a header condition may still hold. */
   headers?: ReadonlyArray<{ name: string; value: string }>
+  /** Plus-address delimiters to split with instead of the table's own. */
+  delimiters?: string | undefined
 }
 
 export interface StoreTarget {
@@ -142,7 +144,7 @@ export class RouteTable {
   }
 
   decide(input: RoutingInput): Decision {
-    const split = splitAddress(input.recipient, this.delimiters)
+    const split = splitAddress(input.recipient, input.delimiters ?? this.delimiters)
     const decision: Decision = {
       recipient: input.recipient,
       base: split.base,

@@ -102,6 +102,11 @@ export class RouteSnapshot {
     return this.#reading
   }
 
+  /** The plus-address delimiters it decides with (MAILBRIDGE_RECIPIENT_DELIMITER). */
+  get delimiters(): string {
+    return this.#options.delimiters
+  }
+
   /** Reads every `intervalMs` in the background until stop(). */
   start(intervalMs: number): void {
     this.#timer = setInterval(() => void this.refresh(), intervalMs)

@@ -26,6 +26,8 @@ export interface TestEdgeOptions {
   sendTimeoutMs?: number
   socketTimeoutMs?: number
   drainTimeoutMs?: StartEdgeOptions['drainTimeoutMs']
+  /** The RCPT-time check, as edge/main.ts makes it (startRecipientCheck); domains alone by default. */
+  recipients?: StartEdgeOptions['recipients']
 }
 
 export interface TestEdge extends RunningEdge {
@@ -50,6 +52,7 @@ export async function startTestEdge(
     logger: createLogger('test-edge'),
     socketTimeoutMs: options.socketTimeoutMs,
     drainTimeoutMs: options.drainTimeoutMs,
+    recipients: options.recipients,
     handoff: new Handoff({
       s3: s3 ?? em.s3,
       queue: new QueueThread(
