@@ -233,7 +233,7 @@ export function registerMailboxRoutes(
     const { mailbox, id } = messageRef(c.req.valid('param'))
     const entry = await mailboxes.setSeen(mailbox, id, c.req.valid('json').seen)
     if (entry === undefined) throw new NotFoundError(`No message ${id} in ${mailbox}`)
-    const { shared: _shared, rcptTo: _rcptTo, ...summary } = entry
+    const { rcptTo: _rcptTo, ...summary } = entry
     return c.json(summary, 200)
   })
 
@@ -242,7 +242,7 @@ export function registerMailboxRoutes(
     const entry = await mailboxes.remove(mailbox, id)
     if (entry === undefined) throw new NotFoundError(`No message ${id} in ${mailbox}`)
     // The entry first, so a half-done delete never lists a message that cannot be read.
-    await messages.release(id, mailbox, entry.shared)
+    await messages.release(id, mailbox)
     return c.body(null, 204)
   })
 }

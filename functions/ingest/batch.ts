@@ -4,24 +4,22 @@
  * write, not ten).
  */
 import type { Stores } from '../../shared/compose.ts'
+import type { EntryRef } from '../../shared/store/mailboxes.ts'
 import { type RouteStats, UNROUTED } from '../../shared/store/routes.ts'
 import type { DeliveryPlan } from './plan.ts'
 
 export class Batch {
   readonly #stores: Pick<Stores, 'mailboxes' | 'routes'>
-  readonly #counts = new Map<string, { messages: number; bytes: number }>()
+  readonly #entries = new Map<string, EntryRef[]>()
   readonly #routes = new Map<string, RouteStats>()
 
   constructor(stores: Pick<Stores, 'mailboxes' | 'routes'>) {
     this.#stores = stores
   }
 
-  /** Counts a new entry of `bytes` bytes in `mailbox`. */
-  added(mailbox: string, bytes: number): void {
-    const count = this.#counts.get(mailbox) ?? { messages: 0, bytes: 0 }
-    count.messages += 1
-    count.bytes += bytes
-    this.#counts.set(mailbox, count)
+  /** Notes an entry of `bytes` bytes in `mailbox`, stored now or found stored, to count. */
+  stored(mailbox: string, id: string, bytes: number): void {
+    this.#entries.set(mailbox, [...(this.#entries.get(mailbox) ?? []), { id, bytes }])
   }
 
   /** Counts what the routes did with one message's recipients. */
@@ -37,19 +35,19 @@ export class Batch {
   }
 
   /**
-   * Writes the counts. The entries are stored already, and a retried record would not
-   * count them again, so a failure here is logged, not retried: the counters are then
-   * short by what it names.
+   * Counts the entries not counted yet, and the routes' statistics. Throws when an entry
+   * could not be counted: the batch then comes back, and its entries are counted then.
+   * The routes' statistics are best effort (a failure is logged, and a record that comes
+   * back counts again).
    */
   async flush(): Promise<void> {
+    const entries = [...this.#entries]
     const routes = new Map(this.#routes)
+    this.#entries.clear()
     this.#routes.clear()
     await Promise.all([
-      ...[...this.#counts].map(([mailbox, { messages, bytes }]) =>
-        this.#stores.mailboxes.countOrLog(mailbox, { messages, bytes, unseen: messages }),
-      ),
+      ...entries.map(([mailbox, refs]) => this.#stores.mailboxes.countEntries(mailbox, refs)),
       this.#stores.routes.countOrLog(routes),
     ])
-    this.#counts.clear()
   }
 }

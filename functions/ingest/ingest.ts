@@ -133,16 +133,16 @@ export async function ingest(
   // bytes are never deleted while a mailbox refers to them. Nothing to store and nobody
   // to tell (every recipient dropped or unrouted): nothing is written at all.
   const storing = async () => {
-    await messages.putBytes(raw, parsed)
-    // From every mailbox, not just those left after the retry check: the same on every
-    // attempt at this record, so all of its entries agree.
-    const shared = plan.mailboxes.size > 1
-    if (shared) await messages.addRefs(queued.id, [...groups.keys()])
+    await Promise.all([
+      messages.putBytes(raw, parsed),
+      groups.size > 0 ? messages.addRefs(queued.id, [...groups.keys()]) : undefined,
+    ])
     return Promise.all(
       [...groups].map(async ([mailbox, { rcptTo, mailboxHash }]) => {
-        const entry = { ...summarize(parsed, mailbox, mailboxHash), shared, rcptTo }
-        const isNew = await mailboxes.add(entry)
-        if (isNew) batch.added(mailbox, parsed.size)
+        const isNew = await mailboxes.add({ ...summarize(parsed, mailbox, mailboxHash), rcptTo })
+        // Found there already, it may not be counted yet (its first attempt died): the
+        // batch counts each entry once, whoever stored it (MailboxStore.countEntries).
+        batch.stored(mailbox, queued.id, parsed.size)
         return isNew
       }),
     )

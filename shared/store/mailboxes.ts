@@ -4,11 +4,14 @@
  * list of mailboxes. A page of summaries is one query; the list of mailboxes is one query
  * and one batch read per page, whatever the number of messages stored.
  *
- * Counters change only after a write that changed an entry: an entry is added with
- * `attribute_not_exists` and counted only if that succeeded, so a redelivered record or
- * two racing invocations count a message once; a removal or a change of `seen` counts
- * only what the write's returned item says it changed. A process that dies between the
- * entry and its count leaves the counters short (no transactions: the emulator has none).
+ * Counters change only after a write that changed an entry. An entry is added marked
+ * `uncounted`; whoever removes that mark (a conditional write: one caller wins, however many
+ * invocations handle the record) adds it to the counters. A record that comes back after
+ * its invocation died (before it counted) finds its entry still marked, and counts it then.
+ * A removal or a change of `seen` counts only what the write's returned item says it
+ * changed, and nothing for an entry not counted yet. A process that dies between removing
+ * the mark and the counter write leaves the counters short by that entry (no transactions:
+ * the emulator has none); that window is one write long.
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { Mailbox, MessageSummary } from '../contracts/message.ts'
@@ -20,8 +23,6 @@ import { type Item, isConditionFailed, type Table } from './table.ts'
 
 /** A mailbox's entry for one message. */
 export interface Entry extends MessageSummary {
-  /** The message's bytes are shared with other mailboxes (see MessageStore.release). */
-  shared: boolean
   /** The recipients that led to this mailbox; absent on entries from before routing. */
   rcptTo?: string[]
 }
@@ -35,15 +36,26 @@ export interface Page<T> {
 // DynamoDB's limit on a sort key, bytes.
 const MAX_CURSOR_BYTES = 1024
 
+/** An entry of `bytes` bytes to count in its mailbox, once (see the top). */
+export interface EntryRef {
+  id: string
+  bytes: number
+}
+
 /**
- * An entry as an item: the summary as one JSON string, beside the attributes that writes
- * change (`seen`) or that deciding on the bytes needs (`shared`). One string instead of
- * nested maps and lists halves what the table and the SDK do per item on every page.
+ * An entry as a new item: the summary as one JSON string, beside the attributes that
+ * writes change (`seen`, `uncounted`). One string instead of nested maps and lists halves
+ * what the table and the SDK do per item on every page.
  */
 function toItem(entry: Entry): Item {
-  const { seen, shared, rcptTo, ...summary } = entry
-  const item = { ...keys.entry(entry.mailbox, entry.id), summary: JSON.stringify(summary) }
-  return rcptTo === undefined ? { ...item, seen, shared } : { ...item, seen, shared, rcptTo }
+  const { seen, rcptTo, ...summary } = entry
+  const item = {
+    ...keys.entry(entry.mailbox, entry.id),
+    summary: JSON.stringify(summary),
+    seen,
+    uncounted: true,
+  }
+  return rcptTo === undefined ? item : { ...item, rcptTo }
 }
 
 /** A mailbox's counters, from its meta item (absent: none yet). */
@@ -57,13 +69,12 @@ function toMailbox(address: string, meta: Item = {}): Mailbox {
 }
 
 function toEntry(item: Item): Entry {
-  const summary = JSON.parse(String(item.summary)) as Omit<Entry, 'seen' | 'shared' | 'rcptTo'>
+  const summary = JSON.parse(String(item.summary)) as Omit<Entry, 'seen' | 'rcptTo'>
   const entry: Entry = {
     ...summary,
     // Entries from before routing have no tag.
     mailboxHash: summary.mailboxHash ?? null,
     seen: item.seen === true,
-    shared: item.shared === true,
   }
   if (Array.isArray(item.rcptTo)) entry.rcptTo = item.rcptTo as string[]
   return entry
@@ -86,9 +97,8 @@ export class MailboxStore {
   ) {}
 
   /**
-   * Adds a message's entry to its mailbox; false when it was there already (a redelivered
-   * record, or an invocation racing this one). Only a call that returned true may count
-   * the entry (count()).
+   * Adds a message's entry to its mailbox, not counted yet (countEntries()); false when it
+   * was there already (a redelivered record, or an invocation racing this one).
    */
   async add(entry: Entry): Promise<boolean> {
     try {
@@ -107,9 +117,46 @@ export class MailboxStore {
   }
 
   /**
-   * Adds `delta` to a mailbox's counters, atomically, and lists the mailbox the first
-   * time. Ingest counts the entries of a whole batch at once, one write per mailbox.
+   * Counts these entries of `mailbox` that nobody counted yet: each one's mark is removed
+   * (the write that succeeds is the one that counts it), then the counters get what those
+   * add up to, one write. Ingest calls it once per mailbox for a whole batch, for every
+   * entry its records stored or found stored. Throws if a mark could not be removed (the
+   * batch comes back, and its entries are counted then); a failed counter write after
+   * that is logged, as the counters are then short by what it names.
    */
+  async countEntries(mailbox: string, entries: EntryRef[]): Promise<void> {
+    const claimed = await Promise.all(entries.map(({ id }) => this.claimCount(mailbox, id)))
+    const delta = { messages: 0, bytes: 0, unseen: 0 }
+    entries.forEach(({ bytes }, index) => {
+      const claim = claimed[index]
+      if (claim === undefined) return
+      delta.messages += 1
+      delta.bytes += bytes
+      if (!claim.seen) delta.unseen += 1
+    })
+    if (delta.messages > 0) await this.countOrLog(mailbox, delta)
+  }
+
+  /** Removes an entry's `uncounted` mark; undefined when it had none (or is gone). */
+  private async claimCount(mailbox: string, id: string): Promise<{ seen: boolean } | undefined> {
+    try {
+      const { Attributes } = await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: keys.entry(mailbox, id),
+          UpdateExpression: 'REMOVE uncounted',
+          ConditionExpression: 'attribute_exists(uncounted)',
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
+      return { seen: Attributes?.seen === true }
+    } catch (error) {
+      if (isConditionFailed(error)) return undefined
+      throw error
+    }
+  }
+
+  /** Adds `delta` to a mailbox's counters, atomically, and lists the mailbox the first time. */
   private async count(mailbox: string, delta: Omit<Mailbox, 'address'>): Promise<void> {
     const { Attributes: meta = {} } = await this.table.doc.send(
       new UpdateCommand({
@@ -166,6 +213,7 @@ export class MailboxStore {
     if (Attributes === undefined) return undefined
     // The deleted item as it was at that instant: exactly one remover gets it.
     const entry = toEntry(Attributes)
+    if (Attributes.uncounted === true) return entry
     await this.countOrLog(mailbox, {
       messages: -1,
       bytes: -entry.size,
@@ -187,7 +235,10 @@ export class MailboxStore {
           ReturnValues: 'ALL_NEW',
         }),
       )
-      await this.countOrLog(mailbox, { messages: 0, bytes: 0, unseen: seen ? -1 : 1 })
+      // One not counted yet is counted as it is when it is.
+      if (Attributes?.uncounted !== true) {
+        await this.countOrLog(mailbox, { messages: 0, bytes: 0, unseen: seen ? -1 : 1 })
+      }
       return Attributes && toEntry(Attributes)
     } catch (error) {
       // No such entry, or it was so already: nothing to count.
@@ -225,7 +276,7 @@ export class MailboxStore {
       limit + 1,
     )
     const items = found.slice(0, limit).map((item) => {
-      const { shared: _shared, rcptTo: _rcptTo, ...summary } = toEntry(item)
+      const { rcptTo: _rcptTo, ...summary } = toEntry(item)
       return summary
     })
     const last = items.at(-1)

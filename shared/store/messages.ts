@@ -1,7 +1,11 @@
 /**
  * The bytes of each message, stored once however many mailboxes it reached: the raw
- * message and its parse, in S3. A message stored in several mailboxes also has a `refs`
- * item listing them, so that its bytes go only when the last mailbox lets go of it.
+ * message and its parse, in S3. Beside them a `refs` item lists every mailbox that was
+ * given the message, so that its bytes go only when the last of them lets go of it. Every
+ * stored message has one, a single mailbox's too: a record that comes back after the
+ * routes changed may put the message in another mailbox than its first attempt did, and
+ * only the refs know of both. (Messages stored before there were always refs have none,
+ * and release() deletes them at once, as it did then.)
  */
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { ParsedMessage } from '../contracts/message.ts'
@@ -48,18 +52,21 @@ export class MessageStore {
 
   /**
    * After a mailbox's entry is deleted: lets go of the message, and deletes its bytes when
-   * no mailbox refers to it any more. `shared` says whether it was stored with refs.
+   * no mailbox refers to it any more.
    *
    * Without transactions one race is left: the last release and a redelivered ingest of
    * the same message at the same moment can leave its new refs without bytes. It needs a
    * record redelivered (after a failure) while the message is deleted everywhere.
    */
-  async release(id: string, mailbox: string, shared: boolean): Promise<void> {
-    if (shared && !(await this.releaseRef(id, mailbox))) return
+  async release(id: string, mailbox: string): Promise<void> {
+    if (!(await this.releaseRef(id, mailbox))) return
     await Promise.all([this.objects.delete(rawKey(id)), this.objects.delete(parsedKey(id))])
   }
 
-  /** True when `mailbox` held the last reference and the refs item is gone. */
+  /**
+   * True when `mailbox` held the last reference (or there were none) and the refs item is
+   * gone.
+   */
   private async releaseRef(id: string, mailbox: string): Promise<boolean> {
     const { Attributes } = await this.table.doc.send(
       new UpdateCommand({

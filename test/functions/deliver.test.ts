@@ -177,7 +177,7 @@ test('a message deleted before its webhook: the raw format drops the job, and so
     soleJob(message.id, json.id, 'deleted-later@example.com'),
   ])
   await stores.mailboxes.remove('deleted-later@example.com', message.id)
-  await stores.messages.release(message.id, 'deleted-later@example.com', false)
+  await stores.messages.release(message.id, 'deleted-later@example.com')
 
   await receive(1, rawJob)
   await receive(2, jsonJob)
@@ -397,7 +397,7 @@ test('a job whose endpoint or message was deleted is dropped, not retried foreve
   const message = await stored('deleted@example.com')
   const hook = await endpoint('/ok')
   await stores.mailboxes.remove('deleted@example.com', message.id)
-  await stores.messages.release(message.id, 'deleted@example.com', false)
+  await stores.messages.release(message.id, 'deleted@example.com')
   const { run, queued } = deliverer()
   const sent = receiver.received.length
   await run(

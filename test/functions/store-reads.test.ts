@@ -116,7 +116,6 @@ test('a page of big summaries goes on past the 1 MB a query answers, and hides n
       attachments: 0,
       seen: false,
       mailboxHash: null,
-      shared: false,
     })
   }
   const newest = [...ids].reverse()

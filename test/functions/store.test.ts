@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb'
-import { createIngestHandler } from '../../functions/ingest/ingest.ts'
+import { Batch } from '../../functions/ingest/batch.ts'
+import { createIngestHandler, ingest as ingestRecord } from '../../functions/ingest/ingest.ts'
 import type { Stores } from '../../shared/compose.ts'
 import type { QueuedMessage } from '../../shared/contracts/queue.ts'
 import { keys, parsedKey, rawKey } from '../../shared/store/keys.ts'
@@ -44,6 +45,11 @@ after(() => emulator.stop())
 
 function ingest(queued: QueuedMessage[]) {
   return ingestBatch(handler, queued)
+}
+
+/** The keys of a message's bytes in the bucket. */
+async function objectsOf(id: string): Promise<string[]> {
+  return (await bucketKeys(emulator, 'messages/')).filter((key) => key.includes(id)).sort()
 }
 
 /** Asserts each of `queued` is stored once in `mailbox`, counted once and notified once. */
@@ -108,6 +114,91 @@ test('records handled by two invocations at once are stored, counted and notifie
   await assertStoredOnce(mailbox, batches.flat(), endpoint.id)
 })
 
+test('an invocation that dies before it counts: the record that comes back counts its entries', async () => {
+  // Prepare: the record stored by an invocation that died before its batch was counted
+  // (a Lambda timeout, kill -9 in local mode): entries written, counters never.
+  const queued = queuedMessage(mail('died'), ['died@count.example', 'also@count.example'])
+  const body = JSON.stringify(queued)
+  await ingestRecord(body, ingestDeps(emulator, 'test-store-died'), new Batch(stores))
+  assert.deepEqual(await listedIds(stores, 'died@count.example'), [queued.id])
+  assert.equal((await stores.mailboxes.counters('died@count.example')).messages, 0)
+  // Act: SQS hands the record over again, twice.
+  const again = await handler(sqsEvent(sqsRecord(body, 2)))
+  const thrice = await handler(sqsEvent(sqsRecord(body, 3)))
+  // Assess: counted once in each mailbox, and each mailbox listed.
+  assert.deepEqual([again.batchItemFailures, thrice.batchItemFailures], [[], []])
+  for (const mailbox of ['died@count.example', 'also@count.example']) {
+    assert.deepEqual(await countersOf(stores, mailbox), {
+      address: mailbox,
+      messages: 1,
+      bytes: queued.size,
+      unseen: 1,
+    })
+  }
+  const { items } = await stores.mailboxes.mailboxes(1000)
+  const listed = items.map((m) => m.address)
+  assert.ok(listed.includes('died@count.example') && listed.includes('also@count.example'))
+})
+
+test('an entry marked or deleted before it is counted leaves the counters exact', async () => {
+  // Prepare: two messages stored by an invocation that died before counting.
+  const [read, deleted] = ['read', 'deleted'].map((subject) =>
+    queuedMessage(mail(subject), ['early@count.example']),
+  ) as [QueuedMessage, QueuedMessage]
+  const deps = ingestDeps(emulator, 'test-store-early')
+  for (const queued of [read, deleted]) {
+    await ingestRecord(JSON.stringify(queued), deps, new Batch(stores))
+  }
+  // Act: a client reads one and deletes the other before their records come back.
+  await stores.mailboxes.setSeen('early@count.example', read.id, true)
+  await deleteMessage(stores, 'early@count.example', deleted.id)
+  // Assess: neither changed counters that never counted them.
+  assert.deepEqual(await stores.mailboxes.counters('early@count.example'), {
+    address: 'early@count.example',
+    messages: 0,
+    bytes: 0,
+    unseen: 0,
+  })
+  // Act: the read one's record comes back.
+  await ingest([read])
+  // Assess: counted once, as read.
+  assert.deepEqual(await countersOf(stores, 'early@count.example'), {
+    address: 'early@count.example',
+    messages: 1,
+    bytes: read.size,
+    unseen: 0,
+  })
+})
+
+test('a record that comes back under other routes keeps the bytes while either mailbox holds them', async () => {
+  // Prepare: stored in ann's own mailbox (the default route)...
+  const queued = queuedMessage(mail('moved'), ['ann@moved.example'])
+  await ingest([queued])
+  // ...then a route sends ann's mail to an archive, and the record comes back (its
+  // invocation had failed after storing): the message is now in both mailboxes.
+  await stores.routes.put({
+    id: 'move-ann',
+    priority: 10,
+    description: 'ann to the archive',
+    enabled: true,
+    match: { recipient: { type: 'exact', value: 'ann@moved.example' }, address: 'base' },
+    actions: [{ type: 'store', mailbox: 'archive@moved.example' }, { type: 'stop' }],
+    origin: 'api',
+    updatedAt: new Date().toISOString(),
+  })
+  const later = createIngestHandler(ingestDeps(emulator, 'test-store-moved'))
+  const again = await later(sqsEvent(sqsRecord(JSON.stringify(queued), 2)))
+  assert.deepEqual(again.batchItemFailures, [])
+  assert.deepEqual(await listedIds(stores, 'archive@moved.example'), [queued.id])
+  // Act and assess: ann deletes it; the archive can still read it; then the archive does.
+  await deleteMessage(stores, 'ann@moved.example', queued.id)
+  assert.ok(await stores.messages.getRaw(queued.id), 'the archive still reads the raw message')
+  assert.ok(await stores.messages.getParsed(queued.id), 'and its parse')
+  await deleteMessage(stores, 'archive@moved.example', queued.id)
+  assert.deepEqual(await objectsOf(queued.id), [], 'gone with the last mailbox')
+  await stores.routes.delete('move-ann')
+})
+
 test('counters stay exact under 200 concurrent ingests, marks and deletes', async () => {
   // Prepare
   const mailbox = 'busy@count.example'
@@ -168,8 +259,6 @@ test('the bytes stay while any mailbox holds the message, and go with the last',
   const shared = queuedMessage(raw, rcptTo)
   const single = queuedMessage(mail('to one'), ['d@refs.example'])
   await ingest([shared, single])
-  const objectsOf = async (id: string) =>
-    (await bucketKeys(emulator, 'messages/')).filter((key) => key.includes(id)).sort()
   // Assess: stored once
   assert.deepEqual(await objectsOf(shared.id), [rawKey(shared.id), parsedKey(shared.id)].sort())
   assert.deepEqual(Buffer.from((await stores.messages.getRaw(shared.id)) ?? []), raw)

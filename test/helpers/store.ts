@@ -105,7 +105,7 @@ export async function listedIds(stores: Stores, mailbox: string, limit = 100): P
 /** Deletes a message from a mailbox as the API does: the entry, then the bytes if last. */
 export async function deleteMessage(stores: Stores, mailbox: string, id: string) {
   const entry = await stores.mailboxes.remove(mailbox, id)
-  if (entry !== undefined) await stores.messages.release(id, mailbox, entry.shared)
+  if (entry !== undefined) await stores.messages.release(id, mailbox)
   return entry
 }
 
