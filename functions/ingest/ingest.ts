@@ -137,15 +137,26 @@ export async function ingest(
       messages.putBytes(raw, parsed),
       groups.size > 0 ? messages.addRefs(queued.id, [...groups.keys()]) : undefined,
     ])
-    return Promise.all(
+    const outcomes = await Promise.all(
       [...groups].map(async ([mailbox, { rcptTo, mailboxHash }]) => {
-        const isNew = await mailboxes.add({ ...summarize(parsed, mailbox, mailboxHash), rcptTo })
+        const outcome = await mailboxes.add({ ...summarize(parsed, mailbox, mailboxHash), rcptTo })
         // Found there already, it may not be counted yet (its first attempt died): the
         // batch counts each entry once, whoever stored it (MailboxStore.countEntries).
-        batch.stored(mailbox, queued.id, parsed.size)
-        return isNew
+        if (outcome !== 'deleted') batch.stored(mailbox, queued.id, parsed.size)
+        return outcome
       }),
     )
+    // Deleted from a mailbox since an earlier attempt stored it there: it stays deleted,
+    // and lets go of the bytes and the reference written again above.
+    const deleted = [...groups.keys()].filter((_, index) => outcomes[index] === 'deleted')
+    if (deleted.length > 0) {
+      deps.logger.info(
+        { messageId: queued.id, mailboxes: deleted },
+        'deleted from these mailboxes since it was stored: left deleted',
+      )
+      for (const mailbox of deleted) await messages.release(queued.id, mailbox)
+    }
+    return outcomes
   }
   const stored = groups.size > 0 ? storing() : undefined
   stored?.catch(() => {})
@@ -170,7 +181,7 @@ export async function ingest(
   }
   deps.logger.info(
     { messageId: queued.id, mailboxes: [...groups.keys()], webhooks: jobs.length },
-    added.some(Boolean) || groups.size === 0 ? 'message stored' : 'message was stored already',
+    added.includes('added') || groups.size === 0 ? 'message stored' : 'message was stored already',
   )
 }
 

@@ -12,14 +12,19 @@
  * changed, and nothing for an entry not counted yet. A process that dies between removing
  * the mark and the counter write leaves the counters short by that entry (no transactions:
  * the emulator has none); that window is one write long.
+ *
+ * A deleted entry leaves a tombstone under its key (no summary, `deletedAt`, expiring after
+ * DELETED_TTL_MS): a record that comes back after the message was deleted (its invocation
+ * failed after storing) finds the key taken, and the message stays deleted. Every read
+ * leaves tombstones out.
  */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { Mailbox, MessageSummary } from '../contracts/message.ts'
 import { InvalidCursorError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { isMessageId } from '../message-id.ts'
 import { ENTRY_PREFIX, keys, MAILBOXES_PK, mailboxPk } from './keys.ts'
-import { type Item, isConditionFailed, type Table } from './table.ts'
+import { expiresIn, type Item, isConditionFailed, type Table } from './table.ts'
 
 /** A mailbox's entry for one message. */
 export interface Entry extends MessageSummary {
@@ -32,6 +37,13 @@ export interface Page<T> {
   /** Opaque; pass back as `cursor` for the next page, null on the last page. */
   nextCursor: string | null
 }
+
+// How long a deleted entry's tombstone is kept (ms): longer than a record can come back
+// (4 days on the ingest queue, 14 more in its dead-letter queue before a redrive).
+const DELETED_TTL_MS = 30 * 24 * 3600 * 1000
+
+/** What adding an entry found: nothing (added), the entry, or the tombstone of one deleted. */
+export type AddOutcome = 'added' | 'present' | 'deleted'
 
 // DynamoDB's limit on a sort key, bytes.
 const MAX_CURSOR_BYTES = 1024
@@ -97,10 +109,12 @@ export class MailboxStore {
   ) {}
 
   /**
-   * Adds a message's entry to its mailbox, not counted yet (countEntries()); false when it
-   * was there already (a redelivered record, or an invocation racing this one).
+   * Adds a message's entry to its mailbox, not counted yet (countEntries()), unless the
+   * key is taken: by the entry (a redelivered record, or an invocation racing this one), or
+   * by its tombstone (it was deleted since).
    */
-  async add(entry: Entry): Promise<boolean> {
+  async add(entry: Entry): Promise<AddOutcome> {
+    const key = keys.entry(entry.mailbox, entry.id)
     try {
       await this.table.doc.send(
         new PutCommand({
@@ -109,11 +123,14 @@ export class MailboxStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       )
-      return true
+      return 'added'
     } catch (error) {
-      if (isConditionFailed(error)) return false
-      throw error
+      if (!isConditionFailed(error)) throw error
     }
+    const { Item } = await this.table.doc.send(
+      new GetCommand({ TableName: this.table.name, Key: key, ConsistentRead: true }),
+    )
+    return Item?.deletedAt === undefined ? 'present' : 'deleted'
   }
 
   /**
@@ -198,18 +215,34 @@ export class MailboxStore {
     const { Item } = await this.table.doc.send(
       new GetCommand({ TableName: this.table.name, Key: keys.entry(mailbox, id) }),
     )
-    return Item && toEntry(Item)
+    return Item?.deletedAt === undefined ? Item && toEntry(Item) : undefined
   }
 
-  /** Removes an entry and uncounts it; undefined when there was none (or another removed it). */
-  async remove(mailbox: string, id: string): Promise<Entry | undefined> {
-    const { Attributes } = await this.table.doc.send(
-      new DeleteCommand({
-        TableName: this.table.name,
-        Key: keys.entry(mailbox, id),
-        ReturnValues: 'ALL_OLD',
-      }),
-    )
+  /**
+   * Removes an entry, leaving its tombstone, and uncounts it; undefined when there was none
+   * (or another removed it).
+   */
+  async remove(mailbox: string, id: string, now = Date.now()): Promise<Entry | undefined> {
+    let Attributes: Item | undefined
+    try {
+      ;({ Attributes } = await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: keys.entry(mailbox, id),
+          UpdateExpression:
+            'SET deletedAt = :now, expiresAt = :expires REMOVE summary, seen, rcptTo, uncounted',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deletedAt)',
+          ExpressionAttributeValues: {
+            ':now': new Date(now).toISOString(),
+            ':expires': expiresIn(DELETED_TTL_MS, now),
+          },
+          ReturnValues: 'ALL_OLD',
+        }),
+      ))
+    } catch (error) {
+      if (isConditionFailed(error)) return undefined
+      throw error
+    }
     if (Attributes === undefined) return undefined
     // The deleted item as it was at that instant: exactly one remover gets it.
     const entry = toEntry(Attributes)
@@ -230,7 +263,8 @@ export class MailboxStore {
           TableName: this.table.name,
           Key: keys.entry(mailbox, id),
           UpdateExpression: 'SET seen = :seen',
-          ConditionExpression: 'attribute_exists(pk) AND seen <> :seen',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(deletedAt) AND seen <> :seen',
           ExpressionAttributeValues: { ':seen': seen },
           ReturnValues: 'ALL_NEW',
         }),
@@ -269,6 +303,7 @@ export class MailboxStore {
     const found = await this.table.query(
       {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :entry)',
+        FilterExpression: 'attribute_not_exists(deletedAt)',
         ExpressionAttributeValues: { ':pk': mailboxPk(mailbox), ':entry': ENTRY_PREFIX },
         ScanIndexForward: false,
         ExclusiveStartKey: after === undefined ? undefined : keys.entry(mailbox, after),

@@ -199,6 +199,33 @@ test('a record that comes back under other routes keeps the bytes while either m
   await stores.routes.delete('move-ann')
 })
 
+test('a record that comes back after its message was deleted leaves it deleted, bytes and all', async () => {
+  // Prepare: stored and counted, then deleted by a client (as the API does).
+  const queued = queuedMessage(mail('gone'), ['gone@tomb.example'])
+  await ingest([queued])
+  await deleteMessage(stores, 'gone@tomb.example', queued.id)
+  // Act: its record comes back (the invocation that stored it failed afterwards).
+  const again = await handler(sqsEvent(sqsRecord(JSON.stringify(queued), 2)))
+  // Assess: still deleted, uncounted, its bytes and references gone again.
+  assert.deepEqual(again.batchItemFailures, [])
+  assert.deepEqual(await listedIds(stores, 'gone@tomb.example'), [])
+  assert.equal(await stores.mailboxes.get('gone@tomb.example', queued.id), undefined)
+  assert.deepEqual(await countersOf(stores, 'gone@tomb.example'), {
+    address: 'gone@tomb.example',
+    messages: 0,
+    bytes: 0,
+    unseen: 0,
+  })
+  assert.deepEqual(await objectsOf(queued.id), [])
+  const doc = DynamoDBDocumentClient.from(emulator.root.clients.dynamodb)
+  const refs = await doc.send(
+    new GetCommand({ TableName: emulator.config.table, Key: keys.refs(queued.id) }),
+  )
+  assert.equal(refs.Item, undefined, 'no refs item left behind')
+  // And a second delete finds nothing to delete.
+  assert.equal(await deleteMessage(stores, 'gone@tomb.example', queued.id), undefined)
+})
+
 test('counters stay exact under 200 concurrent ingests, marks and deletes', async () => {
   // Prepare
   const mailbox = 'busy@count.example'
