@@ -35,6 +35,14 @@ export class UnknownRecipientError extends LmtpError {
   }
 }
 
+/** The recipient's domain is not one the edge takes mail for: 550 5.1.2 (RFC 3463). */
+export class UnknownDomainError extends LmtpError {
+  override name = 'UnknownDomainError'
+  constructor(address: string) {
+    super(550, `<${address}>: recipient domain not accepted here`, { enhancedCode: '5.1.2' })
+  }
+}
+
 /**
  * A mailbox the recipient would land in is at its quota: 452 4.2.2, which the client
  * retries, or 552 5.2.2, which bounces, as Dovecot answers.
@@ -94,11 +102,16 @@ export class QueueSendError extends MailbridgeError {
   }
 }
 
-/** The edge is draining for shutdown: the client should come back later (421). */
+/** RFC 3463's "system not accepting network messages", for a 421 at shutdown. */
+export const SHUTTING_DOWN_CODE = '4.3.2'
+
+/** The edge is draining for shutdown: the client should come back later (421 4.3.2). */
 export class ShuttingDownError extends LmtpError {
   override name = 'ShuttingDownError'
   constructor() {
-    super(421, 'mailbridge is shutting down, try again later')
+    super(421, 'mailbridge is shutting down, try again later', {
+      enhancedCode: SHUTTING_DOWN_CODE,
+    })
   }
 }
 

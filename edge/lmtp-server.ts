@@ -15,6 +15,7 @@ import {
 import type { Config } from '../shared/config.ts'
 import type { Logger } from '../shared/logger.ts'
 import { newMessageId } from '../shared/message-id.ts'
+import { withAsciiDomain } from '../shared/routing/address.ts'
 import { envelopeBaseBytes, recipientBytes } from './envelope-budget.ts'
 import {
   EnvelopeTooBigError,
@@ -176,6 +177,9 @@ export function createLmtpServer(options: EdgeOptions, drain: Drain): SMTPServer
     },
 
     onRcptTo(address, session, callback) {
+      // smtp-server turns an internationalised domain into Unicode; Postfix, the routes and
+      // the mailboxes know it in ASCII. The address goes on (into the envelope) that way.
+      address.address = withAsciiDomain(address.address)
       const list = recipients.get(session.envelope) ?? []
       const bytes =
         (envelopeBytes.get(session.envelope) ?? baseBytes(session)) +

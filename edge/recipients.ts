@@ -18,7 +18,7 @@ import { MailboxStore } from '../shared/store/mailboxes.ts'
 import { S3Objects } from '../shared/store/objects.ts'
 import { RouteSnapshot, RoutesUnavailableError } from '../shared/store/route-snapshot.ts'
 import { Table } from '../shared/store/table.ts'
-import { LmtpError, OverQuotaError, UnknownRecipientError } from './errors.ts'
+import { LmtpError, OverQuotaError, UnknownDomainError, UnknownRecipientError } from './errors.ts'
 import { acceptsRecipient } from './recipient-policy.ts'
 
 export interface RecipientCheckOptions {
@@ -56,7 +56,7 @@ export class RecipientCheck {
   async check(recipient: string, sender: string): Promise<LmtpError | undefined> {
     const { domains, routes, counters, logger } = this.#options
     if (!acceptsRecipient(recipient, domains)) {
-      return new UnknownRecipientError(recipient, 'recipient domain not accepted here')
+      return new UnknownDomainError(recipient)
     }
     if (routes === undefined) return undefined
     let decision: Awaited<ReturnType<RouteSnapshot['decide']>>

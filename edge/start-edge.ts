@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net'
 import type { SMTPServer } from 'smtp-server'
-import { SocketPathError } from './errors.ts'
+import { SHUTTING_DOWN_CODE, SocketPathError } from './errors.ts'
 import { createLmtpServer, Drain, type EdgeOptions } from './lmtp-server.ts'
 import { EdgeMetrics } from './metrics.ts'
 import { applySocketPermissions, clearStaleSocket } from './unix-socket.ts'
@@ -35,7 +35,7 @@ export interface RunningEdge {
 }
 
 interface Connections {
-  connections: Set<{ send(code: number, text: string): void; close(): void }>
+  connections: Set<{ send(code: number, text: string, enhancedCode: string): void; close(): void }>
 }
 
 function listen(server: SMTPServer, ...args: [number, string] | [string]): Promise<void> {
@@ -88,7 +88,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<RunningEdge>
     const closeConnections = () => {
       for (const server of servers) {
         for (const connection of (server as unknown as Connections).connections) {
-          connection.send(421, 'mailbridge shutting down, try again later')
+          connection.send(421, 'mailbridge shutting down, try again later', SHUTTING_DOWN_CODE)
           connection.close()
         }
       }

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { ConfigError } from './errors.ts'
+import { domainOf, withAsciiDomain } from './routing/address.ts'
 
 export interface SocketListenerConfig {
   path: string
@@ -189,9 +190,11 @@ function account(source: Source, name: string): string | undefined {
 function domains(source: Source, name: string): string[] {
   const text = read(source, name)
   if (text === undefined || text.trim() === '*') return []
+  // An internationalised domain may be given either way; it is kept in ASCII (`xn--`), the
+  // form Postfix hands over and the edge compares with (withAsciiDomain).
   const list = text
     .split(/[\s,]+/)
-    .map((domain) => domain.trim().toLowerCase())
+    .map((domain) => domainOf(withAsciiDomain(`@${domain.trim()}`)))
     .filter(Boolean)
   for (const domain of list) {
     if (!/^[a-z0-9.-]+$/.test(domain) || domain.startsWith('.') || domain.endsWith('.')) {
@@ -262,11 +265,17 @@ export function loadConfig(
   const source: Source = { ...loadFile(env), ...env }
   const endpoint = read(source, 'AWS_ENDPOINT_URL')
   const socketPath = read(source, 'MAILBRIDGE_LMTP_SOCKET')
-  const tcp = listener(
-    source,
-    { host: 'MAILBRIDGE_LMTP_HOST', port: 'MAILBRIDGE_LMTP_PORT' },
-    { host: '127.0.0.1', port: 2424 },
-  )
+  // With a socket, the edge listens on TCP as well only when MAILBRIDGE_LMTP_PORT says so:
+  // a socket of mode 0600 owned by postfix is there so that only Postfix hands mail in,
+  // which a loopback port open to every local user would undo.
+  const tcp =
+    socketPath !== undefined && read(source, 'MAILBRIDGE_LMTP_PORT') === undefined
+      ? undefined
+      : listener(
+          source,
+          { host: 'MAILBRIDGE_LMTP_HOST', port: 'MAILBRIDGE_LMTP_PORT' },
+          { host: '127.0.0.1', port: 2424 },
+        )
   if (tcp === undefined && socketPath === undefined) {
     throw new ConfigError('MAILBRIDGE_LMTP_PORT is off and MAILBRIDGE_LMTP_SOCKET is not set')
   }

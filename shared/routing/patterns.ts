@@ -6,7 +6,7 @@
  */
 import { RE2JS } from 're2js'
 import type { AddressPattern } from '../contracts/route.ts'
-import { domainOf } from './address.ts'
+import { domainOf, withAsciiDomain } from './address.ts'
 
 /** The named captures of a match (empty for patterns without any), or null for no match. */
 export type Captures = Record<string, string>
@@ -55,14 +55,24 @@ export function wildcardMatch(pattern: string, text: string): boolean {
 }
 
 /** The matcher of a pattern; throws (from RE2) for an invalid regular expression. */
+/** An exact pattern's address as matched: lower-cased, its domain in ASCII (`xn--`). */
+export function exactValue(value: string): string {
+  return withAsciiDomain(value).toLowerCase()
+}
+
+/** A domain pattern's domain as matched: without a leading `@`, lower-cased, in ASCII. */
+export function domainValue(value: string): string {
+  return domainOf(withAsciiDomain(`@${value.replace(/^@/, '')}`))
+}
+
 export function compilePattern(pattern: AddressPattern): Matcher {
   switch (pattern.type) {
     case 'exact': {
-      const value = pattern.value.toLowerCase()
+      const value = exactValue(pattern.value)
       return (address, lower = address.toLowerCase()) => (lower === value ? NO_CAPTURES : null)
     }
     case 'domain': {
-      const value = pattern.value.toLowerCase().replace(/^@/, '')
+      const value = domainValue(pattern.value)
       return (address) => (domainOf(address) === value ? NO_CAPTURES : null)
     }
     case 'wildcard':

@@ -15,6 +15,8 @@ import {
   captureNames,
   compilePattern,
   compileRegex,
+  domainValue,
+  exactValue,
   expand,
   type Matcher,
   placeholders,
@@ -135,10 +137,9 @@ export class RouteTable {
       const { recipient, address } = route.route.match
       if (recipient.type === 'catchAll') this.#catchAll.push(route)
       else if (recipient.type === 'exact') {
-        index(this.#exact, indexKey(address, recipient.value.toLowerCase()), route)
+        index(this.#exact, indexKey(address, exactValue(recipient.value)), route)
       } else if (recipient.type === 'domain') {
-        const domain = recipient.value.toLowerCase().replace(/^@/, '')
-        index(this.#domain, indexKey(address, domain), route)
+        index(this.#domain, indexKey(address, domainValue(recipient.value)), route)
       } else this.#scanned.push(route)
     }
   }

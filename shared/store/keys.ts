@@ -34,6 +34,7 @@
  * too long for a DynamoDB key.
  */
 import { createHash } from 'node:crypto'
+import { withAsciiDomain } from '../routing/address.ts'
 
 export const INCOMING_PREFIX = 'incoming/'
 /** The published route set: the one object the edge reads besides writing incoming/. */
@@ -46,12 +47,14 @@ const MAX_KEY_BYTES = 800
 const KEPT_BYTES = 700
 
 /**
- * The mailbox name of a recipient address: lower-cased whole. RFC 5321 lets a local
- * part be case-sensitive, but no mail host in practice treats `Bob@` and `bob@` as two
- * people (Dovecot setups lower-case with %Lu), and two mailboxes would surprise users.
+ * The mailbox name of a recipient address: lower-cased whole, its domain in ASCII (`xn--`,
+ * as Postfix writes it, so that either spelling of an internationalised domain names one
+ * mailbox). RFC 5321 lets a local part be case-sensitive, but no mail host in practice
+ * treats `Bob@` and `bob@` as two people (Dovecot setups lower-case with %Lu), and two
+ * mailboxes would surprise users.
  */
 export function mailboxName(address: string): string {
-  return address.trim().toLowerCase()
+  return withAsciiDomain(address.trim()).toLowerCase()
 }
 
 /**

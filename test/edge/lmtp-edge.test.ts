@@ -42,7 +42,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-test('one reply per recipient: 250 for the known one, 550 5.1.1 for the unknown one', async (t) => {
+test('one reply per recipient: 250 for the known one, 550 5.1.2 for one of a domain not served', async (t) => {
   if (!needCommands(t, ['python3'])) return
   const result = await pythonLmtp(tcp, {
     from: 'sender@example.net',
@@ -51,7 +51,7 @@ test('one reply per recipient: 250 for the known one, 550 5.1.1 for the unknown 
   })
   assert.equal(result.rcpt[0]?.code, 250)
   assert.equal(result.rcpt[1]?.code, 550)
-  assert.match(result.rcpt[1]?.message ?? '', /^5\.1\.1 /)
+  assert.match(result.rcpt[1]?.message ?? '', /^5\.1\.2 /)
   assert.equal(result.data.length, 1)
   assert.equal(result.data[0]?.code, 250)
   assert.match(result.data[0]?.message ?? '', /^2\.0\.0 Ok: queued as [0-9A-Z]{26}$/)
@@ -100,7 +100,7 @@ test('swaks over the UNIX socket: LHLO features, then per-recipient replies', as
   for (const feature of ['PIPELINING', 'ENHANCEDSTATUSCODES', '8BITMIME', 'SMTPUTF8', 'SIZE']) {
     assert.match(transcript, new RegExp(`<-\\s+250[- ]${feature}`), feature)
   }
-  assert.match(transcript, /<\*\* +550 5\.1\.1 <c@unknown\.test>/)
+  assert.match(transcript, /<\*\* +550 5\.1\.2 <c@unknown\.test>/)
   assert.equal(transcript.match(/<- +250 2\.0\.0 Ok: queued as/g)?.length, 2, transcript)
   const queued = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
   assert.deepEqual(queued[0]?.envelope.rcptTo, ['a@example.com', 'b@example.com'])

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import { loadConfig } from '../../shared/config.ts'
 import { parseWebhookJob } from '../../shared/contracts/webhook-job.ts'
 import { startTestEdge, type TestEdge } from '../helpers/edge.ts'
 import { type Emulator, ingestMessages, readMessage, startEmulator } from '../helpers/emulator.ts'
@@ -132,4 +133,39 @@ test('a first recipient that alone overflows a queue message: 552 5.3.4, never a
   client.close()
   assert.equal(reply.code, 552)
   assert.match(reply.message, /^5\.3\.4 /)
+})
+
+// Found in review: smtp-server hands the edge an internationalised domain in Unicode, the
+// domain list held only ASCII (xn--) names, so every recipient of such a domain got 550.
+test('an internationalised domain, in either spelling, is accepted, queued and stored in ASCII', async () => {
+  const { domains } = loadConfig({ MAILBRIDGE_DOMAINS: 'bücher.example' }).edge
+  assert.deepEqual(domains, ['xn--bcher-kva.example'])
+  const idn = await startTestEdge(emulator, { edge: { domains } })
+  try {
+    const { rcpt, data } = await send(
+      idn,
+      ['bob@xn--bcher-kva.example', 'ann@bücher.example'],
+      'idn',
+    )
+    assert.deepEqual(
+      rcpt.map((reply) => reply.code),
+      [250, 250],
+    )
+    assert.deepEqual(
+      data.map((reply) => reply.code),
+      [250, 250],
+    )
+    const queued = await drainQueue(emulator.sqs, emulator.ingestQueueUrl)
+    assert.deepEqual(
+      queued.map((message) => message.envelope.rcptTo),
+      [['bob@xn--bcher-kva.example', 'ann@xn--bcher-kva.example']],
+    )
+    await ingestMessages(emulator, ...queued)
+    const id = queued[0]?.id as string
+    for (const mailbox of ['bob@xn--bcher-kva.example', 'ann@xn--bcher-kva.example']) {
+      assert.equal((await readMessage(emulator, mailbox, id))?.subject, 'idn', mailbox)
+    }
+  } finally {
+    await idn.close()
+  }
 })

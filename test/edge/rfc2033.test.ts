@@ -87,7 +87,7 @@ test('commands out of order get 503: MAIL before LHLO, DATA without a recipient'
   assert.equal((await client.command('DATA')).code, 503, 'DATA without RCPT')
   const refused = await client.command('RCPT TO:<x@elsewhere.test>')
   assert.equal(refused.code, 550)
-  assert.match(refused.message, /^5\.1\.1 /)
+  assert.match(refused.message, /^5\.1\.2 /)
   const data = await client.command('DATA')
   client.close()
   assert.equal(data.code, 503, 'DATA when every RCPT was refused')

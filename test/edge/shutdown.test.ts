@@ -75,9 +75,12 @@ test('close() answers a pending hand-off 250 first, then 421s the idle sessions'
 
   // Assess
   assert.equal(bMail.code, 421, 'no new transaction while draining')
+  // RFC 3463: the system is not accepting messages (4.4.2 would be a bad connection).
+  assert.match(bMail.message, /^4\.3\.2 /)
   assert.ok(newConnectionRefused, 'no new connection while draining')
   assert.equal(aReply.code, 250, `the pending hand-off is answered: ${aReply.message}`)
   assert.equal(aAfter.code, 421, 'then the session is closed')
+  assert.match(aAfter.message, /^4\.3\.2 /)
   assert.equal(cReply.code, 421, 'an unfinished transaction is closed, nothing was acked')
   assert.ok(await c.closedByServer())
   assert.equal(edge.accepting(), false)

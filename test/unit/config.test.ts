@@ -43,6 +43,16 @@ test('local mode keeps its data where MAILBRIDGE_DATA_DIR says, or in memory for
   assert.equal(loadConfig({ MAILBRIDGE_DATA_DIR: ':memory:' }).local.dataDir, undefined)
 })
 
+test('a socket alone is the only listener: TCP only when MAILBRIDGE_LMTP_PORT asks for it too', () => {
+  const socket = { MAILBRIDGE_LMTP_SOCKET: '/var/spool/postfix/private/mailbridge-lmtp' }
+  assert.equal(loadConfig(socket).edge.tcp, undefined)
+  assert.deepEqual(loadConfig({ ...socket, MAILBRIDGE_LMTP_PORT: '2424' }).edge.tcp, {
+    host: '127.0.0.1',
+    port: 2424,
+  })
+  assert.deepEqual(loadConfig({}).edge.tcp, { host: '127.0.0.1', port: 2424 })
+})
+
 test('variables set ports, domains, socket and endpoint', () => {
   const config = loadConfig({
     MAILBRIDGE_LMTP_PORT: '2525',

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
 import type { Route, RouteAction } from '../../shared/contracts/route.ts'
-import { splitAddress } from '../../shared/routing/address.ts'
+import { splitAddress, withAsciiDomain } from '../../shared/routing/address.ts'
 import { wildcardMatch } from '../../shared/routing/patterns.ts'
 import {
   DEFAULT_ROUTES,
@@ -61,6 +61,45 @@ describe('plus-addressing', () => {
     assert.equal(splitAddress('bob+@example.com', '+').hash, null)
     assert.equal(splitAddress('bob+news@example.com', '').hash, null)
     assert.equal(splitAddress('bob+news@example.com', '-').base, 'bob+news@example.com')
+  })
+
+  // Found in review: `"a,b+tag"@x` (Postfix keeps such a local part quoted) was cut into the
+  // base `"a,b@x`, a mailbox with half a quoted string for a name.
+  test('a quoted local part is split inside its quotes, and quoted again only if need be', () => {
+    assert.deepEqual(splitAddress('"a,b+tag"@q.example', '+'), {
+      local: '"a,b+tag"',
+      domain: 'q.example',
+      base: '"a,b"@q.example',
+      hash: 'tag',
+    })
+    assert.equal(splitAddress('"bob+x y"@q.example', '+').base, 'bob@q.example')
+    assert.equal(splitAddress('"a b"@q.example', '+').base, '"a b"@q.example')
+    assert.equal(splitAddress('"+x"@q.example', '+').hash, null)
+  })
+
+  test('an internationalised domain is matched in ASCII, however the route or the address spells it', () => {
+    const unicode = [
+      route({
+        match: { recipient: { type: 'domain', value: 'bücher.example' } },
+        actions: [store('books@x.example')],
+      }),
+    ]
+    assert.deepEqual(
+      decide(unicode, 'bob@xn--bcher-kva.example').stores.map((s) => s.mailbox),
+      ['books@x.example'],
+    )
+    const ascii = [
+      route({
+        match: { recipient: { type: 'exact', value: 'bob@xn--bcher-kva.example' } },
+        actions: [store()],
+      }),
+    ]
+    assert.deepEqual(
+      decide(ascii, 'Bob@xn--bcher-kva.example').stores.map((s) => s.mailbox),
+      ['bob@xn--bcher-kva.example'],
+    )
+    assert.equal(withAsciiDomain('bob@Bücher.example'), 'bob@xn--bcher-kva.example')
+    assert.equal(withAsciiDomain('Bob@Example.COM'), 'Bob@Example.COM', 'ASCII is left as it is')
   })
 
   test('property: the base of a base is itself, and has no tag', () => {
