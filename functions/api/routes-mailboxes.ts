@@ -98,8 +98,9 @@ const getAttachment = createRoute({
   request: { params: AttachmentParamsSchema },
   responses: {
     200: {
-      description: "The attachment's bytes, with its own content type",
-      content: { 'application/octet-stream': { schema: binary } },
+      description:
+        "The attachment's bytes, under its own content type when well formed (application/octet-stream otherwise)",
+      content: { '*/*': { schema: binary } },
     },
     400: badRequest,
     401: unauthorized,

@@ -28,6 +28,9 @@ const DEFAULT_OVERLAP_SECONDS = 24 * 3600
 export const unauthorized = problemContent('No API key, or a wrong one')
 export const noEndpoint = problemContent('No such endpoint')
 
+const tooLarge = problemContent('The body is larger than 1 MiB')
+const notJson = problemContent('The body is not application/json')
+
 const createWebhook = createRoute({
   method: 'post',
   path: '/v1/webhooks',
@@ -41,11 +44,11 @@ const createWebhook = createRoute({
       content: { 'application/json': { schema: CreatedWebhookSchema } },
     },
     400: problemContent(
-      'The body is not JSON, not a valid endpoint, or its URL can never be reached',
+      'The body is not JSON, not a valid endpoint, its URL can never be reached, or a route it names does not exist',
     ),
     401: unauthorized,
-    413: problemContent('The body is larger than 1 MiB'),
-    415: problemContent('The body is not application/json'),
+    413: tooLarge,
+    415: notJson,
   },
 })
 
@@ -87,9 +90,13 @@ const updateWebhook = createRoute({
   },
   responses: {
     200: { description: 'Changed', content: { 'application/json': { schema: WebhookSchema } } },
-    400: problemContent('Not a valid change, or the URL can never be reached'),
+    400: problemContent(
+      'Not a valid change, the URL can never be reached, or a route it names does not exist',
+    ),
     401: unauthorized,
     404: noEndpoint,
+    413: tooLarge,
+    415: notJson,
   },
 })
 
@@ -106,8 +113,11 @@ const rotateSecret = createRoute({
       description: 'The new secret; keep it, it is not shown again',
       content: { 'application/json': { schema: RotatedSecretSchema } },
     },
+    400: problemContent('The body is not a valid overlap'),
     401: unauthorized,
     404: noEndpoint,
+    413: tooLarge,
+    415: notJson,
   },
 })
 
@@ -142,9 +152,17 @@ function checkUrl(url: string, policy: AddressPolicy): void {
   if (why !== undefined) throw new BadRequestError(`body.url: ${why}`)
 }
 
+/** Refuses route ids that name no route: an endpoint listening to one would never hear. */
+async function checkRoutes(ids: string[] | undefined, routes: Stores['routes']): Promise<void> {
+  for (const id of ids ?? []) {
+    if ((await routes.get(id)) === undefined)
+      throw new BadRequestError(`body.routes: no route ${id}`)
+  }
+}
+
 export function registerWebhookRoutes(
   app: OpenAPIHono,
-  { endpoints }: Pick<Stores, 'endpoints'>,
+  { endpoints, routes }: Pick<Stores, 'endpoints' | 'routes'>,
   policy: AddressPolicy,
 ): void {
   async function endpointOf(id: string): Promise<WebhookEndpoint> {
@@ -156,6 +174,7 @@ export function registerWebhookRoutes(
   app.openapi(createWebhook, async (c) => {
     const body = c.req.valid('json')
     checkUrl(body.url, policy)
+    await checkRoutes(body.routes, routes)
     const mailbox = body.mailbox == null ? null : mailboxName(body.mailbox)
     const endpoint = await endpoints.create({ ...body, mailbox })
     return c.json({ ...publicView(endpoint), secret: endpoint.secret }, 201)
@@ -174,6 +193,7 @@ export function registerWebhookRoutes(
     const { id } = c.req.valid('param')
     const body = c.req.valid('json')
     if (body.url !== undefined) checkUrl(body.url, policy)
+    await checkRoutes(body.routes, routes)
     const endpoint = await endpoints.update(id, body)
     if (endpoint === undefined) throw new NotFoundError(`No webhook endpoint ${id}`)
     return c.json(publicView(endpoint), 200)

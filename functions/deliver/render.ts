@@ -31,9 +31,10 @@ async function attachmentContents(
   const raw = await input.loadRaw()
   if (raw === undefined) return []
   // The parser only for inline attachments: deliver's bundle loads it then, not at cold start.
-  const { parseMail } = await import('../../shared/message.ts')
+  const { parseMail, withTnefContents } = await import('../../shared/message.ts')
   const { email } = await parseMail(raw)
-  return email.attachments.map((attachment) => {
+  // The same list as the message's `attachments`: a winmail.dat's files after it.
+  return withTnefContents(email.attachments).map((attachment) => {
     const content = attachment.content
     const bytes =
       typeof content === 'string' ? Buffer.from(content) : new Uint8Array(content as ArrayBuffer)

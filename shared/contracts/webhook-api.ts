@@ -3,6 +3,7 @@
  * creates, changes and rotates one, and where each notification and attempt stands.
  */
 import * as z from 'zod/mini'
+import { ROUTE_ID } from './route.ts'
 import {
   DEFAULT_TIMEOUT_SECONDS,
   MAX_ADDRESS_LENGTH,
@@ -44,10 +45,16 @@ const urlField = meta(
   { example: 'https://app.example.com/hooks/mail' },
 )
 
+// A mailbox is named by an address: something, `@`, a domain; no control characters.
+const MAILBOX_ADDRESS = /^[^\p{Cc}]+@[^\p{Cc}@]+$/u
+
 /** What can be set at creation and changed later. */
 const endpointSettings = {
-  routes: z.optional(
-    z.array(z.string().check(z.minLength(1), z.maxLength(100))).check(z.maxLength(100)),
+  routes: described(
+    z.optional(
+      z.array(z.string().check(z.regex(ROUTE_ID, 'is not a route id'))).check(z.maxLength(100)),
+    ),
+    'Routes whose recipients this endpoint hears of (without a mailbox, only those); each must exist',
   ),
   format: described(z.optional(z.enum(WEBHOOK_FORMATS)), 'Payload format; mailbridge by default'),
   enabled: z.optional(z.boolean()),
@@ -69,7 +76,15 @@ export const CreateWebhookSchema = meta(
     url: urlField,
     mailbox: described(
       z.optional(
-        z.nullable(z.string().check(z.trim(), z.minLength(1), z.maxLength(MAX_ADDRESS_LENGTH))),
+        z.nullable(
+          z
+            .string()
+            .check(
+              z.trim(),
+              z.maxLength(MAX_ADDRESS_LENGTH),
+              z.regex(MAILBOX_ADDRESS, 'must be an address (local@domain, no control characters)'),
+            ),
+        ),
       ),
       'Only this mailbox; omit or null for every mailbox',
     ),

@@ -243,6 +243,8 @@ export class EndpointStore {
   ): Promise<WebhookEndpoint | undefined> {
     if (!ENDPOINT_ID.test(id)) return undefined
     const entries = Object.entries(values).filter(([, value]) => value !== undefined)
+    // Nothing to change (an empty PATCH): the endpoint as it is.
+    if (entries.length === 0 && Object.keys(expect).length === 0) return this.get(id)
     const names: Record<string, string> = {}
     const vals: Record<string, unknown> = {}
     const sets = entries.map(([name, value], i) => {

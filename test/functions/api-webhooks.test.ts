@@ -95,6 +95,29 @@ describe('api: webhooks', () => {
     )
   })
 
+  // Found in review: an empty change built an UpdateExpression of "SET " alone (500).
+  it('answers a PATCH with nothing to change with the endpoint as it is', async () => {
+    const created = (await (
+      await post(JSON.stringify({ url: 'https://app.example.com/same', description: 'kept' }))
+    ).json()) as CreatedWebhook
+    const patched = await app.request(`/v1/webhooks/${created.id}`, {
+      method: 'PATCH',
+      headers: JSON_AUTH,
+      body: '{}',
+    })
+    assert.equal(patched.status, 200)
+    const body = (await patched.json()) as { id: string; description: string }
+    assert.deepEqual([body.id, body.description], [created.id, 'kept'])
+    await assertProblem(
+      await app.request('/v1/webhooks/wh_00000000000000000000', {
+        method: 'PATCH',
+        headers: JSON_AUTH,
+        body: '{}',
+      }),
+      404,
+    )
+  })
+
   it('answers 404 for an id that is not an endpoint', async () => {
     for (const id of ['wh_00000000000000000000', 'nope', '..%2Fmailboxes']) {
       await assertProblem(
@@ -116,6 +139,15 @@ describe('api: webhooks', () => {
       ['{"url":"https://a.example","mailbox":42}', /mailbox/],
       // A misspelt field must not quietly subscribe to every mailbox.
       ['{"url":"https://a.example","mailBox":"bob@example.com"}', /mailBox/],
+      // Found in review: these were stored, the first never to fire, the second with a line
+      // break that the test event wrote into its To: header.
+      ['{"url":"https://a.example","routes":["no-such-route"]}', /routes: no route no-such-route/],
+      ['{"url":"https://a.example","routes":["bad#id with spaces"]}', /routes.*not a route id/],
+      [
+        '{"url":"https://a.example","mailbox":"x\\r\\nBcc: evil@x.example"}',
+        /mailbox: must be an address/,
+      ],
+      ['{"url":"https://a.example","mailbox":"not an address"}', /mailbox: must be an address/],
     ]
     const stored = (await webhooks.list()).length
     for (const [body, detail] of cases) {

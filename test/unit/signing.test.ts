@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { createHmac, createPublicKey, verify } from 'node:crypto'
+import { createHmac, createPublicKey, timingSafeEqual, verify } from 'node:crypto'
 import { test } from 'node:test'
 import { Webhook } from 'standardwebhooks'
 import { signWebhook } from '../../functions/deliver/sign.ts'
@@ -69,4 +69,37 @@ test('v1a is ed25519 over id.timestamp.body, verified with the whpk_ key by Node
   assert.ok(
     !verify(null, Buffer.from('msg_5.1795608000.{"b":3}'), key, Buffer.from(signature, 'base64')),
   )
+})
+
+// Found in review: the README's only example used the standardwebhooks package, which turns
+// the body into a UTF-8 string and parses it as JSON: a `raw` webhook of 8-bit mail never
+// verified with it. The README now gives this check, on the bytes; it is copied here as
+// written there.
+function verifyRaw(secret: string, headers: Record<string, string>, body: Buffer): boolean {
+  const {
+    'webhook-id': id,
+    'webhook-timestamp': timestamp,
+    'webhook-signature': signatures,
+  } = headers
+  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64')
+  const expected = createHmac('sha256', key)
+    .update(Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body]))
+    .digest()
+  return (signatures ?? '').split(' ').some((signature) => {
+    const [version, value = ''] = signature.split(',')
+    const given = Buffer.from(value, 'base64')
+    return version === 'v1' && given.length === expected.length && timingSafeEqual(given, expected)
+  })
+}
+
+test("a raw webhook of 8-bit mail verifies with the README's check on its bytes", () => {
+  const secret = newWebhookSecret()
+  const body = Buffer.from('Subject: d\xe9j\xe0 vu\r\n\r\ncaf\xe9\r\n', 'latin1')
+  const headers = { ...signWebhook(v1(secret), 'msg_raw', new Date(), body) }
+  assert.equal(verifyRaw(secret, headers, body), true)
+  assert.equal(verifyRaw(secret, headers, Buffer.concat([body, Buffer.from('x')])), false)
+  assert.equal(verifyRaw(newWebhookSecret(), headers, body), false)
+  // Why the README does not use the package for raw bodies.
+  assert.throws(() => new Webhook(secret).verify(body, headers))
 })

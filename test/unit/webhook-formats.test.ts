@@ -8,6 +8,7 @@ import { renderWebhook } from '../../functions/deliver/render.ts'
 import { buildParsedMessage, parseMail } from '../../shared/message.ts'
 import { CORPUS_DIR, corpusMessages, corpusPresent } from '../helpers/corpus.ts'
 import { queuedMessage } from '../helpers/factories.ts'
+import { buildTnef, messageWithTnef } from '../helpers/tnef.ts'
 
 const SCHEMA = join(CORPUS_DIR, 'webhook-schemas/postmark-inbound.schema.json')
 
@@ -168,4 +169,40 @@ test('postmark: the payload of every corpus message validates against Postmarkâ€
       failures.push(`${name}: ${JSON.stringify(validate.errors?.slice(0, 2))}`)
   }
   assert.deepEqual(failures, [])
+})
+
+// Found in review: deliver cut the attachments' contents from the MIME parts alone, so the
+// files unpacked from a winmail.dat (listed after it, as ingest and the API list them) got
+// no content: Postmark's Content was "".
+test('the files unpacked from a winmail.dat get their bytes, in both JSON formats', async () => {
+  const report = Buffer.from('quarterly figures\n')
+  const raw = messageWithTnef(
+    buildTnef([{ title: 'REPORT.TXT', data: report, longName: 'report.txt' }]),
+  )
+  const { message, rcptTo } = await parsed(raw, ['bob@example.com'])
+  assert.deepEqual(
+    message.attachments.map((a) => a.filename),
+    ['winmail.dat', 'report.txt'],
+  )
+  const render = (format: 'mailbridge' | 'postmark') =>
+    renderWebhook(
+      { format, inlineAttachmentBytes: 256 * 1024 },
+      {
+        message,
+        mailboxes: ['bob@example.com'],
+        rcptTo,
+        event: 'message.received',
+        loadRaw: async () => raw,
+      },
+    )
+  const postmark = JSON.parse(String((await render('postmark')).body)) as {
+    Attachments: { Name: string; Content: string }[]
+  }
+  const unpacked = postmark.Attachments.find((a) => a.Name === 'report.txt')
+  assert.deepEqual(Buffer.from(unpacked?.Content ?? '', 'base64'), report)
+  const mailbridge = JSON.parse(String((await render('mailbridge')).body)) as {
+    data: { attachments: { filename: string; content?: string }[] }
+  }
+  const inline = mailbridge.data.attachments.find((a) => a.filename === 'report.txt')
+  assert.deepEqual(Buffer.from(inline?.content ?? '', 'base64'), report)
 })
