@@ -27,6 +27,7 @@ import type { S3Objects } from '../../shared/store/objects.ts'
 import { RouteSnapshot } from '../../shared/store/route-snapshot.ts'
 import { sqsWebhookQueue, type WebhookQueue } from '../../shared/webhook-queue.ts'
 import { Batch } from './batch.ts'
+import { ByteBudget } from './memory-budget.ts'
 import { type MailboxPlan, planDelivery, planWebhookJobs, withRouteListeners } from './plan.ts'
 import { fingerprint, isRetryOf } from './retries.ts'
 
@@ -53,6 +54,8 @@ export interface IngestDeps {
   authservId?: string | undefined
   /** Answers the DKIM key lookups of ingest's own check; the system's DNS by default. */
   dkimResolver?: TxtResolver | undefined
+  /** How many bytes of mail are worked on at once (memory-budget.ts). */
+  inFlight: ByteBudget
 }
 
 /** Ingest's dependencies, from the composition root. */
@@ -68,6 +71,7 @@ export function ingestDeps(root: Root, logger = createLogger('ingest')): IngestD
     webhookQueue: sqsWebhookQueue(root.clients.sqs, root.config.webhookQueue),
     logger,
     authservId: root.config.authservId,
+    inFlight: new ByteBudget(),
   }
 }
 
@@ -103,8 +107,12 @@ export async function ingest(
   deps: IngestDeps,
   batch = new Batch(deps.stores),
 ): Promise<void> {
-  const { messages, mailboxes, fingerprints } = deps.stores
   const queued = parseQueuedMessage(body)
+  await deps.inFlight.run(queued.size, () => ingestQueued(queued, deps, batch))
+}
+
+async function ingestQueued(queued: QueuedMessage, deps: IngestDeps, batch: Batch): Promise<void> {
+  const { messages, mailboxes, fingerprints } = deps.stores
   const raw = await loadRaw(queued, deps.stores.objects)
   const [parse, dkim] = await Promise.all([parseMail(raw), checkDkim(queued.id, raw, deps)])
   if (parse.error !== undefined) {
@@ -246,7 +254,8 @@ async function queueJob(
 
 /**
  * The SQS batch handler: Lambda's handler.ts and local mode both use it. The records of a
- * batch share one Batch; its counts are written once every record is done.
+ * batch share one Batch; its counts are written once every record is done. It throws (the
+ * whole batch comes back) only when an entry could not be counted (Batch.flush).
  */
 export function createIngestHandler(deps: IngestDeps): SqsBatchHandler {
   return async (event) => {

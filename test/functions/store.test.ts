@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test'
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb'
 import { Batch } from '../../functions/ingest/batch.ts'
 import { createIngestHandler, ingest as ingestRecord } from '../../functions/ingest/ingest.ts'
+import { ByteBudget } from '../../functions/ingest/memory-budget.ts'
 import type { Stores } from '../../shared/compose.ts'
 import type { QueuedMessage } from '../../shared/contracts/queue.ts'
 import { keys, parsedKey, rawKey } from '../../shared/store/keys.ts'
@@ -224,6 +225,18 @@ test('a record that comes back after its message was deleted leaves it deleted, 
   assert.equal(refs.Item, undefined, 'no refs item left behind')
   // And a second delete finds nothing to delete.
   assert.equal(await deleteMessage(stores, 'gone@tomb.example', queued.id), undefined)
+})
+
+test('a batch bigger together than the bytes ingest holds at once is stored whole', async () => {
+  const queued = [1, 2, 3].map((i) =>
+    queuedMessage(mail(`big ${i}`, 'x'.repeat(200_000)), ['budget@mem.example']),
+  )
+  const deps = {
+    ...ingestDeps(emulator, 'test-store-budget'),
+    inFlight: new ByteBudget(250_000, 1000),
+  }
+  await ingestBatch(createIngestHandler(deps), queued)
+  assert.deepEqual(await listedIds(stores, 'budget@mem.example'), newestFirst(queued))
 })
 
 test('counters stay exact under 200 concurrent ingests, marks and deletes', async () => {
