@@ -1,20 +1,27 @@
 /**
- * What the records of one SQS batch share: the counters of mailboxes and routes, written
- * once each when the batch is done (a burst of ten messages to one mailbox is one counter
- * write, not ten).
+ * What the records of one SQS batch share: the counters of mailboxes and routes, and the
+ * retry fingerprints, written when the batch is done (a burst of ten messages to one
+ * mailbox is one counter write, not ten, and their fingerprints one batch write).
  */
 import type { Stores } from '../../shared/compose.ts'
+import type { Memory } from '../../shared/store/fingerprints.ts'
 import type { EntryRef } from '../../shared/store/mailboxes.ts'
 import { type RouteStats, UNROUTED } from '../../shared/store/routes.ts'
 import type { DeliveryPlan } from './plan.ts'
 
 export class Batch {
-  readonly #stores: Pick<Stores, 'mailboxes' | 'routes'>
+  readonly #stores: Pick<Stores, 'mailboxes' | 'routes' | 'fingerprints'>
   readonly #entries = new Map<string, EntryRef[]>()
   readonly #routes = new Map<string, RouteStats>()
+  readonly #memories: Memory[] = []
 
-  constructor(stores: Pick<Stores, 'mailboxes' | 'routes'>) {
+  constructor(stores: Pick<Stores, 'mailboxes' | 'routes' | 'fingerprints'>) {
     this.#stores = stores
+  }
+
+  /** Notes what a mailbox got for a fingerprint (retries.ts), to remember. */
+  remember(memory: Memory): void {
+    this.#memories.push(memory)
   }
 
   /** Notes an entry of `bytes` bytes in `mailbox`, stored now or found stored, to count. */
@@ -35,18 +42,21 @@ export class Batch {
   }
 
   /**
-   * Counts the entries not counted yet, and the routes' statistics. Throws when an entry
-   * could not be counted: the batch then comes back, and its entries are counted then.
+   * Counts the entries not counted yet, remembers the fingerprints, and counts the routes'
+   * statistics. Throws when an entry could not be counted or a fingerprint remembered: the
+   * batch then comes back, and they are written then.
    * The routes' statistics are best effort (a failure is logged, and a record that comes
    * back counts again).
    */
   async flush(): Promise<void> {
     const entries = [...this.#entries]
     const routes = new Map(this.#routes)
+    const memories = this.#memories.splice(0)
     this.#entries.clear()
     this.#routes.clear()
     await Promise.all([
       ...entries.map(([mailbox, refs]) => this.#stores.mailboxes.countEntries(mailbox, refs)),
+      memories.length > 0 ? this.#stores.fingerprints.remember(memories) : undefined,
       this.#stores.routes.countOrLog(routes),
     ])
   }

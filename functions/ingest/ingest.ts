@@ -102,17 +102,30 @@ async function checkDkim(id: string, raw: Uint8Array, deps: IngestDeps) {
   }
 }
 
+/**
+ * Ingests one record. Its counts and fingerprints go into `batch`, which the caller writes
+ * (Batch.flush) once the batch is done; without one, the record's own are written here.
+ */
 export async function ingest(
   body: string,
   deps: IngestDeps,
-  batch = new Batch(deps.stores),
+  batch?: Batch,
+  /** SQS's ApproximateReceiveCount: more than 1 for a record that came back. */
+  receiveCount = 1,
 ): Promise<void> {
   const queued = parseQueuedMessage(body)
-  await deps.inFlight.run(queued.size, () => ingestQueued(queued, deps, batch))
+  const own = batch ?? new Batch(deps.stores)
+  await deps.inFlight.run(queued.size, () => ingestQueued(queued, deps, own, receiveCount))
+  if (batch === undefined) await own.flush()
 }
 
-async function ingestQueued(queued: QueuedMessage, deps: IngestDeps, batch: Batch): Promise<void> {
-  const { messages, mailboxes, fingerprints } = deps.stores
+async function ingestQueued(
+  queued: QueuedMessage,
+  deps: IngestDeps,
+  batch: Batch,
+  receiveCount: number,
+): Promise<void> {
+  const { messages, mailboxes } = deps.stores
   const raw = await loadRaw(queued, deps.stores.objects)
   const [parse, dkim] = await Promise.all([parseMail(raw), checkDkim(queued.id, raw, deps)])
   if (parse.error !== undefined) {
@@ -141,9 +154,12 @@ async function ingestQueued(queued: QueuedMessage, deps: IngestDeps, batch: Batc
   // bytes are never deleted while a mailbox refers to them. Nothing to store and nobody
   // to tell (every recipient dropped or unrouted): nothing is written at all.
   const storing = async () => {
+    // References when the bytes are shared, and whenever the record came back: its first
+    // attempt may have stored the message in other mailboxes, under other routes.
+    const refs = groups.size > 0 && (plan.mailboxes.size > 1 || receiveCount > 1)
     await Promise.all([
       messages.putBytes(raw, parsed),
-      groups.size > 0 ? messages.addRefs(queued.id, [...groups.keys()]) : undefined,
+      refs ? messages.addRefs(queued.id, [...groups.keys()]) : undefined,
     ])
     const outcomes = await Promise.all(
       [...groups].map(async ([mailbox, { rcptTo, mailboxHash }]) => {
@@ -183,9 +199,9 @@ async function ingestQueued(queued: QueuedMessage, deps: IngestDeps, batch: Batc
     written,
     ...jobs.map((job) => queueJob(job, parsed, deps, written)),
   ])
-  if (print !== undefined && groups.size > 0) {
+  if (print !== undefined) {
     const received = { messageId: queued.id, receivedAt: queued.receivedAt }
-    await fingerprints.remember(print, [...groups.keys()], received)
+    for (const mailbox of groups.keys()) batch.remember({ fingerprint: print, mailbox, received })
   }
   deps.logger.info(
     { messageId: queued.id, mailboxes: [...groups.keys()], webhooks: jobs.length },
@@ -260,7 +276,11 @@ async function queueJob(
 export function createIngestHandler(deps: IngestDeps): SqsBatchHandler {
   return async (event) => {
     const batch = new Batch(deps.stores)
-    const handle = sqsBatchHandler((record) => ingest(record.body, deps, batch), deps.logger)
+    const handle = sqsBatchHandler(
+      (record) =>
+        ingest(record.body, deps, batch, Number(record.attributes.ApproximateReceiveCount ?? 1)),
+      deps.logger,
+    )
     try {
       return await handle(event)
     } finally {

@@ -3,12 +3,18 @@
  * ingest spots a client's retry of a message already queued (functions/ingest/retries.ts).
  * Each record expires after FINGERPRINT_TTL_MS.
  */
-import { PutCommand } from '@aws-sdk/lib-dynamodb'
 import { fingerprintPk, keys } from './keys.ts'
-import { expiresIn, isExpired, type Table } from './table.ts'
+import { expiresIn, type Item, isExpired, type Table } from './table.ts'
 
 // Longer than the retry window looked back (Postfix's 5 days).
 export const FINGERPRINT_TTL_MS = 7 * 24 * 60 * 60 * 1000
+
+/** That `mailbox` got `received` for `fingerprint`. */
+export interface Memory {
+  fingerprint: string
+  mailbox: string
+  received: Received
+}
 
 /** What a mailbox remembers about one fingerprint. */
 export interface Received {
@@ -37,21 +43,20 @@ export class FingerprintStore {
     return out
   }
 
-  /** Remembers `received` for each mailbox; the last write wins, as the latest try should. */
-  async remember(fingerprint: string, mailboxes: string[], received: Received): Promise<void> {
-    await Promise.all(
-      mailboxes.map((mailbox) =>
-        this.table.doc.send(
-          new PutCommand({
-            TableName: this.table.name,
-            Item: {
-              ...keys.fingerprint(fingerprint, mailbox),
-              ...received,
-              expiresAt: expiresIn(FINGERPRINT_TTL_MS),
-            },
-          }),
-        ),
-      ),
-    )
+  /**
+   * Remembers each of `memories` (what a mailbox got for a fingerprint), a batch at a time;
+   * of two for one fingerprint and mailbox the last wins, as the latest try should.
+   */
+  async remember(memories: Memory[]): Promise<void> {
+    const items = new Map<string, Item>()
+    for (const { fingerprint, mailbox, received } of memories) {
+      const key = keys.fingerprint(fingerprint, mailbox)
+      items.set(`${key.pk} ${key.sk}`, {
+        ...key,
+        ...received,
+        expiresAt: expiresIn(FINGERPRINT_TTL_MS),
+      })
+    }
+    await this.table.putMany([...items.values()])
   }
 }

@@ -11,6 +11,8 @@ import {
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
   QueryCommand,
   type QueryCommandInput,
@@ -20,8 +22,9 @@ import type { TableKey } from './keys.ts'
 
 // How long a new table may take to become ACTIVE (s).
 const TABLE_WAIT_SECONDS = 120
-// BatchGetItem reads at most 100 keys per call.
+// BatchGetItem reads at most 100 keys per call; BatchWriteItem writes at most 25 items.
 const BATCH_GET_KEYS = 100
+const BATCH_WRITE_ITEMS = 25
 
 /** The attribute DynamoDB's TTL reads (epoch seconds); reads skip what has passed it. */
 export const TTL_ATTRIBUTE = 'expiresAt'
@@ -61,6 +64,24 @@ export class Table {
       }
     }
     return items
+  }
+
+  /**
+   * Puts `items` (unconditional, each key once), in one BatchWriteItem per 25; the items
+   * DynamoDB leaves unwritten under load are written again.
+   */
+  async putMany(items: Item[]): Promise<void> {
+    for (let start = 0; start < items.length; start += BATCH_WRITE_ITEMS) {
+      let pending: { PutRequest: { Item: Item } }[] | undefined = items
+        .slice(start, start + BATCH_WRITE_ITEMS)
+        .map((Item) => ({ PutRequest: { Item } }))
+      while (pending?.length) {
+        const result: BatchWriteCommandOutput = await this.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.name]: pending } }),
+        )
+        pending = result.UnprocessedItems?.[this.name] as typeof pending
+      }
+    }
   }
 
   /**
