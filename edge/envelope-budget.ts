@@ -10,8 +10,9 @@
 import { queueStringBytes } from '../shared/contracts/queue.ts'
 
 // Bytes of a queue message besides the strings counted here, at most: the format version,
-// id, times, size, trace bytes, the routes' version and delimiters, the client's address, and the S3 reference of a staged
-// message (a bucket name has at most 63 bytes, an incoming/ key about 40), with room.
+// id, times, size, trace bytes, the routes' version and delimiters, the client's address,
+// and the S3 reference of a staged message (a bucket name has at most 63 bytes, an
+// incoming/ key about 40), with room.
 const FIXED_BYTES = 1024
 
 /**

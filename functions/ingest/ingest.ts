@@ -27,7 +27,7 @@ import type { S3Objects } from '../../shared/store/objects.ts'
 import { RouteSnapshot } from '../../shared/store/route-snapshot.ts'
 import { sqsWebhookQueue, type WebhookQueue } from '../../shared/webhook-queue.ts'
 import { Batch } from './batch.ts'
-import { ByteBudget } from './memory-budget.ts'
+import { ByteBudget, type BytesInFlight } from './memory-budget.ts'
 import { type MailboxPlan, planDelivery, planWebhookJobs, withRouteListeners } from './plan.ts'
 import { fingerprint, isRetryOf } from './retries.ts'
 
@@ -55,7 +55,7 @@ export interface IngestDeps {
   /** Answers the DKIM key lookups of ingest's own check; the system's DNS by default. */
   dkimResolver?: TxtResolver | undefined
   /** How many bytes of mail are worked on at once (memory-budget.ts). */
-  inFlight: ByteBudget
+  inFlight: BytesInFlight
 }
 
 /** Ingest's dependencies, from the composition root. */
@@ -106,25 +106,14 @@ async function checkDkim(id: string, raw: Uint8Array, deps: IngestDeps) {
  * Ingests one record. Its counts and fingerprints go into `batch`, which the caller writes
  * (Batch.flush) once the batch is done; without one, the record's own are written here.
  */
-export async function ingest(
-  body: string,
-  deps: IngestDeps,
-  batch?: Batch,
-  /** SQS's ApproximateReceiveCount: more than 1 for a record that came back. */
-  receiveCount = 1,
-): Promise<void> {
+export async function ingest(body: string, deps: IngestDeps, batch?: Batch): Promise<void> {
   const queued = parseQueuedMessage(body)
   const own = batch ?? new Batch(deps.stores)
-  await deps.inFlight.run(queued.size, () => ingestQueued(queued, deps, own, receiveCount))
+  await deps.inFlight.run(queued.size, () => ingestQueued(queued, deps, own))
   if (batch === undefined) await own.flush()
 }
 
-async function ingestQueued(
-  queued: QueuedMessage,
-  deps: IngestDeps,
-  batch: Batch,
-  receiveCount: number,
-): Promise<void> {
+async function ingestQueued(queued: QueuedMessage, deps: IngestDeps, batch: Batch): Promise<void> {
   const { messages, mailboxes } = deps.stores
   const raw = await loadRaw(queued, deps.stores.objects)
   const [parse, dkim] = await Promise.all([parseMail(raw), checkDkim(queued.id, raw, deps)])
@@ -154,12 +143,12 @@ async function ingestQueued(
   // bytes are never deleted while a mailbox refers to them. Nothing to store and nobody
   // to tell (every recipient dropped or unrouted): nothing is written at all.
   const storing = async () => {
-    // References when the bytes are shared, and whenever the record came back: its first
-    // attempt may have stored the message in other mailboxes, under other routes.
-    const refs = groups.size > 0 && (plan.mailboxes.size > 1 || receiveCount > 1)
+    // References for every stored message, one mailbox too: a record that comes back after
+    // the routes changed may store it in another mailbox than its first attempt did, and
+    // only the union of the references knows both (MessageStore).
     await Promise.all([
       messages.putBytes(raw, parsed),
-      refs ? messages.addRefs(queued.id, [...groups.keys()]) : undefined,
+      groups.size > 0 ? messages.addRefs(queued.id, [...groups.keys()]) : undefined,
     ])
     const outcomes = await Promise.all(
       [...groups].map(async ([mailbox, { rcptTo, mailboxHash }]) => {
@@ -270,17 +259,14 @@ async function queueJob(
 
 /**
  * The SQS batch handler: Lambda's handler.ts and local mode both use it. The records of a
- * batch share one Batch; its counts are written once every record is done. It throws (the
- * whole batch comes back) only when an entry could not be counted (Batch.flush).
+ * batch share one Batch; its counts and fingerprints are written once every record is
+ * done. It throws (the whole batch comes back) only when an entry could not be counted or
+ * a fingerprint remembered (Batch.flush).
  */
 export function createIngestHandler(deps: IngestDeps): SqsBatchHandler {
   return async (event) => {
     const batch = new Batch(deps.stores)
-    const handle = sqsBatchHandler(
-      (record) =>
-        ingest(record.body, deps, batch, Number(record.attributes.ApproximateReceiveCount ?? 1)),
-      deps.logger,
-    )
+    const handle = sqsBatchHandler((record) => ingest(record.body, deps, batch), deps.logger)
     try {
       return await handle(event)
     } finally {

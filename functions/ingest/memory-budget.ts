@@ -15,7 +15,12 @@ export const INGEST_BYTES_IN_FLIGHT = 64 * 1024 * 1024
 // async-mutex's weighted semaphore walks its value unit by unit when it is released.
 const UNIT_BYTES = 1024 * 1024
 
-export class ByteBudget {
+/** What ingest needs of a budget: a task run once its bytes are free. */
+export interface BytesInFlight {
+  run<T>(bytes: number, task: () => Promise<T>): Promise<T>
+}
+
+export class ByteBudget implements BytesInFlight {
   readonly #semaphore: Semaphore
   readonly #units: number
   readonly #unitBytes: number

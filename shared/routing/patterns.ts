@@ -54,7 +54,6 @@ export function wildcardMatch(pattern: string, text: string): boolean {
   return pi === p.length
 }
 
-/** The matcher of a pattern; throws (from RE2) for an invalid regular expression. */
 /** An exact pattern's address as matched: lower-cased, its domain in ASCII (`xn--`). */
 export function exactValue(value: string): string {
   return withAsciiDomain(value).toLowerCase()
@@ -65,6 +64,7 @@ export function domainValue(value: string): string {
   return domainOf(withAsciiDomain(`@${value.replace(/^@/, '')}`))
 }
 
+/** The matcher of a pattern; throws (from RE2) for an invalid regular expression. */
 export function compilePattern(pattern: AddressPattern): Matcher {
   switch (pattern.type) {
     case 'exact': {

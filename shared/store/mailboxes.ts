@@ -243,10 +243,10 @@ export class MailboxStore {
       if (isConditionFailed(error)) return undefined
       throw error
     }
-    if (Attributes === undefined) return undefined
-    // The deleted item as it was at that instant: exactly one remover gets it.
-    const entry = toEntry(Attributes)
-    if (Attributes.uncounted === true) return entry
+    // The entry as it was at that instant (the condition found it): one remover gets it.
+    const old = Attributes as Item
+    const entry = toEntry(old)
+    if (old.uncounted === true) return entry
     await this.countOrLog(mailbox, {
       messages: -1,
       bytes: -entry.size,
@@ -285,7 +285,7 @@ export class MailboxStore {
    * count(), after a write that a retry would not repeat: a failure is logged (with what
    * the counters are now off by), not thrown, so the caller finishes what it started.
    */
-  async countOrLog(mailbox: string, delta: Omit<Mailbox, 'address'>): Promise<void> {
+  private async countOrLog(mailbox: string, delta: Omit<Mailbox, 'address'>): Promise<void> {
     try {
       await this.count(mailbox, delta)
     } catch (error) {

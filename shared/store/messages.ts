@@ -1,12 +1,11 @@
 /**
  * The bytes of each message, stored once however many mailboxes it reached: the raw
- * message and its parse, in S3. A message stored in several mailboxes also has a `refs`
- * item listing them, so that its bytes go only when the last of them lets go of it; so
- * does one stored by a record that came back, whose first attempt may have put it in other
- * mailboxes under other routes (ingest writes refs then, whatever the number of
- * mailboxes). A message without refs was stored once, in one mailbox: release() deletes
- * its bytes at once. (Left: SQS handing over two copies of one record for the first time,
- * routed under two versions of the routes into two single mailboxes; neither writes refs.)
+ * message and its parse, in S3. Beside them a `refs` item lists every mailbox that was
+ * given the message, so that its bytes go only when the last of them lets go of it. Every
+ * stored message has one, a single mailbox's too: a record that comes back after the
+ * routes changed may put the message in another mailbox than its first attempt did, and
+ * only the refs know of both. (Messages stored before there were always refs have none,
+ * and release() deletes them at once, as it did then.)
  */
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { ParsedMessage } from '../contracts/message.ts'

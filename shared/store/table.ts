@@ -22,6 +22,8 @@ import type { TableKey } from './keys.ts'
 
 // How long a new table may take to become ACTIVE (s).
 const TABLE_WAIT_SECONDS = 120
+// The most items one query of a filtered read evaluates (Table.query).
+const FILTERED_READ_MAX = 1000
 // BatchGetItem reads at most 100 keys per call; BatchWriteItem writes at most 25 items.
 const BATCH_GET_KEYS = 100
 const BATCH_WRITE_ITEMS = 25
@@ -88,6 +90,11 @@ export class Table {
    * The items of a query, up to `count` (all by default). A query answers at most 1 MB, so
    * it is asked again from where it stopped until there are `count` items or no more: an
    * answer taken as the last one would hide everything after it.
+   *
+   * DynamoDB applies `Limit` before a FilterExpression, so a filtered query can come back
+   * short with more to read (a page of a mailbox behind many tombstones): each further
+   * query then reads four times as many items as the one before, up to FILTERED_READ_MAX,
+   * so that n items filtered out cost a few queries, not n / count.
    */
   async query(
     input: Omit<QueryCommandInput, 'TableName' | 'Limit'>,
@@ -95,19 +102,25 @@ export class Table {
   ): Promise<Item[]> {
     const items: Item[] = []
     let start = input.ExclusiveStartKey
+    let read = count
     do {
       const page: QueryCommandOutput = await this.doc.send(
         new QueryCommand({
           ...input,
           TableName: this.name,
-          Limit: Number.isFinite(count) ? count - items.length : undefined,
+          Limit: Number.isFinite(count) ? read : undefined,
           ExclusiveStartKey: start,
         }),
       )
       items.push(...(page.Items ?? []))
       start = page.LastEvaluatedKey
+      const wanted = count - items.length
+      read =
+        input.FilterExpression === undefined
+          ? wanted
+          : Math.max(wanted, Math.min(read * 4, FILTERED_READ_MAX))
     } while (start !== undefined && items.length < count)
-    return items
+    return items.slice(0, count)
   }
 }
 

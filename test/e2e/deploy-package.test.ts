@@ -139,16 +139,22 @@ describe('the packaged template', () => {
   // What each function may do beyond this is held to what its zip really does, call by
   // call, below ('lets each function make every call it made, under its own role').
   it('keeps each function from what is not its business', () => {
-    // ingest: reads what the edge staged, writes messages, queues webhook jobs; deletes nothing.
+    // ingest: reads what the edge staged, writes messages, queues webhook jobs; deletes only
+    // what it wrote again for a message deleted meanwhile: its bytes and its refs item.
     assert.deepEqual(allowed('ingest', 's3:GetObject'), [
       'MailBucket.Arn/incoming/*',
       'MailBucket.Arn/routes/routes.json',
     ])
     assert.deepEqual(allowed('ingest', 's3:PutObject'), ['MailBucket.Arn/messages/*'])
-    assert.deepEqual(allowed('ingest', 's3:DeleteObject'), [])
+    assert.deepEqual(allowed('ingest', 's3:DeleteObject'), ['MailBucket.Arn/messages/*'])
     assert.deepEqual(allowed('ingest', 'sqs:SendMessage'), ['WebhookQueue.Arn'])
     assert.deepEqual(allowed('ingest', 'sqs:ReceiveMessage'), ['IngestQueue.Arn'])
-    assert.deepEqual(allowed('ingest', 'dynamodb:DeleteItem'), [])
+    assert.deepEqual(
+      roleStatements('ingest')
+        .filter((s) => s.actions.includes('dynamodb:DeleteItem'))
+        .map((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']),
+      [['msg#*']],
+    )
     // deliver: reads messages, writes none; its queue is the webhook queue alone.
     assert.deepEqual(allowed('deliver', 's3:GetObject'), ['MailBucket.Arn/messages/*'])
     assert.deepEqual(allowed('deliver', 's3:PutObject'), [])
@@ -532,8 +538,10 @@ describe('the packaged functions, each run from its zip', () => {
       Buffer.from(
         // Latin-1, so that ingest loads its charset decoders from beside its entry; and an
         // HTML part beside the plain one, whose text is derived from it with the table of
-        // HTML entities, also loaded from beside the entry.
-        'From: a@example.net\r\nTo: someone@deploy.test\r\nSubject: =?iso-8859-1?Q?packag=E9?=\r\n' +
+        // HTML entities, also loaded from beside the entry. Its first line is an MTA's
+        // Received, so that ingest looks up and remembers its retry fingerprint.
+        'Received: from mx.example.net by mail.deploy.test with ESMTP id 4Qx7Z\r\n' +
+          'From: a@example.net\r\nTo: someone@deploy.test\r\nSubject: =?iso-8859-1?Q?packag=E9?=\r\n' +
           'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n' +
           'Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n' +
           '\r\nfrom the zip, d=E9j=E0 vu\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n' +
@@ -544,7 +552,7 @@ describe('the packaged functions, each run from its zip', () => {
       ),
       Buffer.from(`${CSV.toString('base64')}\r\n--b--\r\n`),
     ])
-    const queued = queuedMessage(raw, [MAILBOX])
+    const queued = queuedMessage(raw, [MAILBOX], { traceBytes: 0 })
     const staged = incomingRawKey(queued.id)
     await emulator.s3.send(
       new PutObjectCommand({ Bucket: NAMES.MAILBRIDGE_BUCKET, Key: staged, Body: raw }),
@@ -626,6 +634,22 @@ describe('the packaged functions, each run from its zip', () => {
     assert.equal(received.filter((r) => r.path === '/hook').length, 3, 'the test event came')
     const deleted = await api('DELETE', `${mailbox}/${queued.id}`)
     assert.equal(deleted.statusCode, 204, deleted.body)
+
+    // The record comes back (as after an invocation that failed once it had stored it):
+    // the message stays deleted, and ingest lets go of what it wrote again.
+    await emulator.s3.send(
+      new PutObjectCommand({ Bucket: NAMES.MAILBRIDGE_BUCKET, Key: staged, Body: raw }),
+    )
+    const [again] = (await invoke('ingest', [
+      sqsEvent(sqsRecord(JSON.stringify(queued), 2)),
+    ])) as SQSBatchResponse[]
+    assert.deepEqual(again, { batchItemFailures: [] })
+    const relisted = await api('GET', mailbox)
+    assert.deepEqual((JSON.parse(relisted.body) as { messages: unknown[] }).messages, [])
+    assert.ok(
+      calls.get('ingest')?.some((c) => c.action === 'dynamodb:BatchWriteItem'),
+      'ingest remembered the retry fingerprint',
+    )
   })
 
   // Each function's role is held to what its artifact did above, call by call: an action,

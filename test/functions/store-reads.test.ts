@@ -9,11 +9,16 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { createIngestHandler } from '../../functions/ingest/ingest.ts'
+import { createDynamoDbClient } from '../../shared/aws-clients.ts'
 import type { Stores } from '../../shared/compose.ts'
 import type { QueuedMessage } from '../../shared/contracts/queue.ts'
 import { InvalidCursorError } from '../../shared/errors.ts'
+import { createLogger } from '../../shared/logger.ts'
 import { newMessageId } from '../../shared/message-id.ts'
 import { keys } from '../../shared/store/keys.ts'
+import { MailboxStore } from '../../shared/store/mailboxes.ts'
+import { Table } from '../../shared/store/table.ts'
+import { startCallRecorder } from '../helpers/aws-calls.ts'
 import { type Emulator, ingestDeps, startEmulator } from '../helpers/emulator.ts'
 import { queuedMessage } from '../helpers/factories.ts'
 import {
@@ -134,6 +139,53 @@ test('a page of big summaries goes on past the 1 MB a query answers, and hides n
     cursor = page.nextCursor ?? undefined
   } while (cursor)
   assert.deepEqual(walked, newest)
+})
+
+// Found in review: DynamoDB applies Limit before the filter that leaves tombstones out, so
+// a page behind n deleted messages took about n / limit queries (40 for 2,000).
+test('a page behind many deleted messages takes a few queries, and hides nothing', async () => {
+  const mailbox = 'tombstones@example.com'
+  const ids: string[] = []
+  for (let i = 0; i < 400; i++) {
+    const id = newMessageId()
+    ids.push(id)
+    await stores.mailboxes.add({
+      id,
+      mailbox,
+      receivedAt: new Date().toISOString(),
+      size: 10,
+      from: null,
+      to: [],
+      subject: `message ${i}`,
+      date: null,
+      snippet: '',
+      attachments: 0,
+      seen: false,
+      mailboxHash: null,
+    })
+  }
+  // The 395 newest are deleted: the 5 left are behind all of their tombstones.
+  await Promise.all(ids.slice(5).map((id) => stores.mailboxes.remove(mailbox, id)))
+  const recorder = await startCallRecorder(emulator.config.aws.dynamodbEndpoint as string)
+  const client = createDynamoDbClient({
+    ...emulator.config.aws,
+    dynamodbEndpoint: recorder.endpoint,
+  })
+  try {
+    const through = new MailboxStore(new Table(client, table), createLogger('test-store-reads'))
+    const page = await through.page(mailbox, 3)
+    const next = await through.page(mailbox, 3, page.nextCursor ?? undefined)
+    assert.deepEqual(
+      [...page.items, ...next.items].map((summary) => summary.id),
+      ids.slice(0, 5).reverse(),
+    )
+    assert.equal(next.nextCursor, null)
+    const queries = recorder.take().filter((call) => call.action === 'dynamodb:Query')
+    assert.ok(queries.length <= 8, `${queries.length} queries for two pages`)
+  } finally {
+    client.destroy()
+    await recorder.close()
+  }
 })
 
 test('a cursor no listing could have handed out is refused as invalid', async () => {

@@ -172,11 +172,13 @@ test('an entry marked or deleted before it is counted leaves the counters exact'
 })
 
 test('a record that comes back under other routes keeps the bytes while either mailbox holds them', async () => {
-  // Prepare: stored in ann's own mailbox (the default route)...
-  const queued = queuedMessage(mail('moved'), ['ann@moved.example'])
-  await ingest([queued])
-  // ...then a route sends ann's mail to an archive, and the record comes back (its
-  // invocation had failed after storing): the message is now in both mailboxes.
+  // Prepare: two messages stored in ann's own mailbox (the default route)...
+  const [first, second] = ['moved 1', 'moved 2'].map((subject) =>
+    queuedMessage(mail(subject), ['ann@moved.example']),
+  ) as [QueuedMessage, QueuedMessage]
+  await ingest([first, second])
+  // ...then a route sends ann's mail to an archive, and their records come back (their
+  // invocation had failed after storing): each message is now in both mailboxes.
   await stores.routes.put({
     id: 'move-ann',
     priority: 10,
@@ -188,15 +190,23 @@ test('a record that comes back under other routes keeps the bytes while either m
     updatedAt: new Date().toISOString(),
   })
   const later = createIngestHandler(ingestDeps(emulator, 'test-store-moved'))
-  const again = await later(sqsEvent(sqsRecord(JSON.stringify(queued), 2)))
+  const again = await later(
+    sqsEvent(...[first, second].map((queued) => sqsRecord(JSON.stringify(queued), 2))),
+  )
   assert.deepEqual(again.batchItemFailures, [])
-  assert.deepEqual(await listedIds(stores, 'archive@moved.example'), [queued.id])
-  // Act and assess: ann deletes it; the archive can still read it; then the archive does.
-  await deleteMessage(stores, 'ann@moved.example', queued.id)
-  assert.ok(await stores.messages.getRaw(queued.id), 'the archive still reads the raw message')
-  assert.ok(await stores.messages.getParsed(queued.id), 'and its parse')
-  await deleteMessage(stores, 'archive@moved.example', queued.id)
-  assert.deepEqual(await objectsOf(queued.id), [], 'gone with the last mailbox')
+  assert.deepEqual(await listedIds(stores, 'archive@moved.example'), newestFirst([first, second]))
+  // Act and assess, in both orders: whichever mailbox deletes first, the other still reads
+  // the message; the bytes go with the second.
+  for (const [queued, order] of [
+    [first, ['ann@moved.example', 'archive@moved.example']],
+    [second, ['archive@moved.example', 'ann@moved.example']],
+  ] as const) {
+    await deleteMessage(stores, order[0], queued.id)
+    assert.ok(await stores.messages.getRaw(queued.id), `${order[1]} still reads the raw message`)
+    assert.ok(await stores.messages.getParsed(queued.id), 'and its parse')
+    await deleteMessage(stores, order[1], queued.id)
+    assert.deepEqual(await objectsOf(queued.id), [], 'gone with the last mailbox')
+  }
   await stores.routes.delete('move-ann')
 })
 
@@ -227,16 +237,31 @@ test('a record that comes back after its message was deleted leaves it deleted, 
   assert.equal(await deleteMessage(stores, 'gone@tomb.example', queued.id), undefined)
 })
 
-test('a batch bigger together than the bytes ingest holds at once is stored whole', async () => {
+test('a batch bigger together than the bytes ingest holds at once is stored whole, a part at a time', async () => {
   const queued = [1, 2, 3].map((i) =>
     queuedMessage(mail(`big ${i}`, 'x'.repeat(200_000)), ['budget@mem.example']),
   )
-  const deps = {
-    ...ingestDeps(emulator, 'test-store-budget'),
-    inFlight: new ByteBudget(250_000, 1000),
+  // The budget ingest is given, watched: the bytes of the records running at once.
+  const budget = new ByteBudget(250_000, 1000)
+  let running = 0
+  let peak = 0
+  const inFlight = {
+    run: <T>(bytes: number, task: () => Promise<T>) =>
+      budget.run(bytes, async () => {
+        running += bytes
+        peak = Math.max(peak, running)
+        try {
+          return await task()
+        } finally {
+          running -= bytes
+        }
+      }),
   }
+  const deps = { ...ingestDeps(emulator, 'test-store-budget'), inFlight }
   await ingestBatch(createIngestHandler(deps), queued)
   assert.deepEqual(await listedIds(stores, 'budget@mem.example'), newestFirst(queued))
+  // Two of them at once would be over the budget: one ran at a time.
+  assert.equal(peak, Math.max(...queued.map((q) => q.size)))
 })
 
 test('counters stay exact under 200 concurrent ingests, marks and deletes', async () => {

@@ -85,6 +85,15 @@ function partitionKeys(operation: string, body: Record<string, unknown>): string
         Keys.map(keyOf).filter((k) => k !== undefined),
       )
     }
+    case 'BatchWriteItem': {
+      type Write = { PutRequest?: { Item: Key }; DeleteRequest?: { Key: Key } }
+      const items = body.RequestItems as Record<string, Write[]>
+      return Object.values(items).flatMap((writes) =>
+        writes
+          .map((write) => keyOf(write.PutRequest?.Item ?? write.DeleteRequest?.Key))
+          .filter((k) => k !== undefined),
+      )
+    }
     default:
       return []
   }

@@ -111,8 +111,8 @@ function wildcard(pattern: string): RegExp {
  * Whether Allow statements let a call through, as IAM decides for the subset the roles use:
  * an action named exactly, a resource matched with wildcards once `resolve` has turned the
  * template's reference (`MailBucket.Arn/messages/*`) into the call's form (`bucket/messages/*`),
- * and a `ForAllValues:StringLike` condition on `dynamodb:LeadingKeys`. Any other condition
- * is not understood, and allows nothing.
+ * and a `ForAllValues:StringLike` condition on `dynamodb:LeadingKeys`, which a call with no
+ * partition key does not pass. Any other condition is not understood, and allows nothing.
  */
 export function allowsCall(
   statements: Statement[],
@@ -128,7 +128,10 @@ export function allowsCall(
     const { 'dynamodb:LeadingKeys': leading, ...rest } = like ?? {}
     if (Object.keys(rest).length > 0) return false
     if (leading === undefined) return true
+    // IAM would let a call with no partition key through a ForAllValues condition; here it
+    // means the recorder did not understand the call, which must not pass unchecked.
+    if (!call.leadingKeys?.length) return false
     const patterns = (leading as string[]).map(wildcard)
-    return (call.leadingKeys ?? []).every((key) => patterns.some((p) => p.test(key)))
+    return call.leadingKeys.every((key) => patterns.some((p) => p.test(key)))
   })
 }

@@ -103,7 +103,7 @@ function routedDomains(route: LmtpRoute, facts: PostfixFacts): string[] | undefi
 
 /**
  * Whether Postfix sends the edge exactly the domains it accepts: a domain Postfix sends but
- * the edge refuses bounces (550 5.1.1); one the edge accepts but Postfix never sends is lost
+ * the edge refuses bounces (550 5.1.2); one the edge accepts but Postfix never sends is lost
  * to another transport.
  */
 export function postfixDomainsCheck(
@@ -136,7 +136,7 @@ export function postfixDomainsCheck(
   if (refused.length > 0) {
     return fail(
       DOMAINS,
-      `Postfix sends ${refused.join(', ')} to the edge, which refuses it (550 5.1.1): that mail bounces`,
+      `Postfix sends ${refused.join(', ')} to the edge, which refuses it (550 5.1.2): that mail bounces`,
       `MAILBRIDGE_DOMAINS=${[...edgeDomains, ...refused].join(',')} in ${envFile}, then ${RESTART_EDGE}`,
     )
   }
