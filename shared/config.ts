@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { ConfigError } from './errors.ts'
-import { domainOf, withAsciiDomain } from './routing/address.ts'
+import { asciiDomain } from './routing/address.ts'
 
 export interface SocketListenerConfig {
   path: string
@@ -194,7 +194,7 @@ function domains(source: Source, name: string): string[] {
   // form Postfix hands over and the edge compares with (withAsciiDomain).
   const list = text
     .split(/[\s,]+/)
-    .map((domain) => domainOf(withAsciiDomain(`@${domain.trim()}`)))
+    .map((domain) => asciiDomain(domain.trim()))
     .filter(Boolean)
   for (const domain of list) {
     if (!/^[a-z0-9.-]+$/.test(domain) || domain.startsWith('.') || domain.endsWith('.')) {

@@ -154,10 +154,10 @@ function checkUrl(url: string, policy: AddressPolicy): void {
 
 /** Refuses route ids that name no route: an endpoint listening to one would never hear. */
 async function checkRoutes(ids: string[] | undefined, routes: Stores['routes']): Promise<void> {
-  for (const id of ids ?? []) {
-    if ((await routes.get(id)) === undefined)
-      throw new BadRequestError(`body.routes: no route ${id}`)
-  }
+  if (!ids?.length) return
+  const known = new Set((await routes.list()).map((route) => route.id))
+  const missing = ids.find((id) => !known.has(id))
+  if (missing !== undefined) throw new BadRequestError(`body.routes: no route ${missing}`)
 }
 
 export function registerWebhookRoutes(

@@ -17,6 +17,11 @@ export function withAsciiDomain(address: string): string {
   return ascii === '' ? address : `${address.slice(0, at + 1)}${ascii}`
 }
 
+/** A domain in ASCII (`xn--` labels) and lower-cased, however it was spelled. */
+export function asciiDomain(domain: string): string {
+  return domainOf(withAsciiDomain(`@${domain}`))
+}
+
 /** The domain of an address (after its last `@`), lower-cased; `""` when there is none. */
 export function domainOf(address: string): string {
   const at = address.lastIndexOf('@')

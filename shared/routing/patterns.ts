@@ -6,7 +6,7 @@
  */
 import { RE2JS } from 're2js'
 import type { AddressPattern } from '../contracts/route.ts'
-import { domainOf, withAsciiDomain } from './address.ts'
+import { asciiDomain, domainOf, withAsciiDomain } from './address.ts'
 
 /** The named captures of a match (empty for patterns without any), or null for no match. */
 export type Captures = Record<string, string>
@@ -61,7 +61,7 @@ export function exactValue(value: string): string {
 
 /** A domain pattern's domain as matched: without a leading `@`, lower-cased, in ASCII. */
 export function domainValue(value: string): string {
-  return domainOf(withAsciiDomain(`@${value.replace(/^@/, '')}`))
+  return asciiDomain(value.replace(/^@/, ''))
 }
 
 /** The matcher of a pattern; throws (from RE2) for an invalid regular expression. */

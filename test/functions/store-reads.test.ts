@@ -16,7 +16,7 @@ import { InvalidCursorError } from '../../shared/errors.ts'
 import { createLogger } from '../../shared/logger.ts'
 import { newMessageId } from '../../shared/message-id.ts'
 import { keys } from '../../shared/store/keys.ts'
-import { MailboxStore } from '../../shared/store/mailboxes.ts'
+import { type Entry, MailboxStore } from '../../shared/store/mailboxes.ts'
 import { Table } from '../../shared/store/table.ts'
 import { startCallRecorder } from '../helpers/aws-calls.ts'
 import { type Emulator, ingestDeps, startEmulator } from '../helpers/emulator.ts'
@@ -61,6 +61,24 @@ function delivery(messageId: string, endpointId: string, expiresAt: number) {
 /** An address as an assertion shows it: long runs of one character counted. */
 function short(address: string): string {
   return address.replace(/(.)\1{9,}/g, (run, char: string) => `${char}×${run.length}`)
+}
+
+/** A mailbox entry as ingest writes one, of 10 bytes, unread, with nothing but a subject. */
+function entry(mailbox: string, id: string, subject: string): Entry {
+  return {
+    id,
+    mailbox,
+    receivedAt: new Date().toISOString(),
+    size: 10,
+    from: null,
+    to: [],
+    subject,
+    date: null,
+    snippet: '',
+    attachments: 0,
+    seen: false,
+    mailboxHash: null,
+  }
 }
 
 test('pages walk every message once while messages are deleted between pages', async () => {
@@ -109,18 +127,9 @@ test('a page of big summaries goes on past the 1 MB a query answers, and hides n
     const id = newMessageId()
     ids.push(id)
     await stores.mailboxes.add({
-      id,
-      mailbox,
-      receivedAt: new Date().toISOString(),
+      ...entry(mailbox, id, `message ${i}`),
       size: 100,
-      from: null,
       to: i < 40 ? Array.from({ length: 50 }, (_, j) => long(j)) : [],
-      subject: `message ${i}`,
-      date: null,
-      snippet: '',
-      attachments: 0,
-      seen: false,
-      mailboxHash: null,
     })
   }
   const newest = [...ids].reverse()
@@ -149,20 +158,7 @@ test('a page behind many deleted messages takes a few queries, and hides nothing
   for (let i = 0; i < 400; i++) {
     const id = newMessageId()
     ids.push(id)
-    await stores.mailboxes.add({
-      id,
-      mailbox,
-      receivedAt: new Date().toISOString(),
-      size: 10,
-      from: null,
-      to: [],
-      subject: `message ${i}`,
-      date: null,
-      snippet: '',
-      attachments: 0,
-      seen: false,
-      mailboxHash: null,
-    })
+    await stores.mailboxes.add(entry(mailbox, id, `message ${i}`))
   }
   // The 395 newest are deleted: the 5 left are behind all of their tombstones.
   await Promise.all(ids.slice(5).map((id) => stores.mailboxes.remove(mailbox, id)))

@@ -6,8 +6,9 @@
  * It knows the protocols mailbridge's clients speak: S3's REST API, path-style (the
  * emulators' setting), and the JSON protocols of SQS and DynamoDB (X-Amz-Target).
  */
-import { createServer, type IncomingMessage, request, type Server } from 'node:http'
+import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { buffer } from 'node:stream/consumers'
 
 export interface AwsCall {
   /** The IAM action the request needs: `s3:GetObject`, `sqs:SendMessage`, `dynamodb:Query`. */
@@ -115,20 +116,11 @@ function jsonCall(target: string, body: Record<string, unknown>): AwsCall {
   }
 }
 
-function readBody(stream: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
-    stream.on('end', () => resolve(Buffer.concat(chunks)))
-    stream.on('error', reject)
-  })
-}
-
 export async function startCallRecorder(upstream: string): Promise<CallRecorder> {
   const target = new URL(upstream)
   let calls: AwsCall[] = []
   const server: Server = createServer(async (req, res) => {
-    const body = await readBody(req)
+    const body = await buffer(req)
     const amzTarget = req.headers['x-amz-target']
     calls.push(
       typeof amzTarget === 'string'

@@ -5,8 +5,9 @@
  * talks to it over real HTTP like to any endpoint (AWS_ENDPOINT_URL).
  */
 import { createHash } from 'node:crypto'
-import { createServer, type IncomingMessage, request, type Server } from 'node:http'
+import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { buffer } from 'node:stream/consumers'
 
 export interface Fault {
   /** Which requests it applies to: `SendMessageBatch` (SQS's X-Amz-Target) or `S3`. */
@@ -49,15 +50,6 @@ interface BatchResponse {
   Failed?: Array<{ Id: string; SenderFault: boolean; Code: string; Message: string }>
 }
 
-function readBody(stream: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
-    stream.on('end', () => resolve(Buffer.concat(chunks)))
-    stream.on('error', reject)
-  })
-}
-
 export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const target = new URL(upstream)
   const proxy: FaultProxy = {
@@ -73,7 +65,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     res.on('close', () => {
       aborted = !res.writableFinished
     })
-    let body = await readBody(req)
+    let body = await buffer(req)
     const amzTarget = String(req.headers['x-amz-target'] ?? '')
     const kind = amzTarget.startsWith('AmazonSQS.') ? amzTarget.slice(10) : 'S3'
     const fault = proxy.fault?.target === kind ? proxy.fault : undefined
@@ -110,7 +102,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const forward = request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
       async (upstreamRes) => {
-        let answer = await readBody(upstreamRes)
+        let answer = await buffer(upstreamRes)
         if (fault?.answerDelayMs) {
           await new Promise((resolve) => setTimeout(resolve, fault.answerDelayMs))
           if (aborted) return
